@@ -1,0 +1,41 @@
+package dev.steer.pytorch.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Activation;
+
+/** The activation functions the supported model families use, by their config names. */
+public enum Activations {
+    /** x * sigmoid(x), the diffusers "silu"/"swish". */
+    SILU("silu", "swish"),
+    /** Exact (erf) GELU, HF "gelu". */
+    GELU("gelu"),
+    /** x * sigmoid(1.702 x), CLIP's "quick_gelu". */
+    QUICK_GELU("quick_gelu");
+
+    private final String[] names;
+
+    Activations(String... names) {
+        this.names = names;
+    }
+
+    /** Applies the activation. */
+    public NDArray apply(NDArray x) {
+        return switch (this) {
+            case SILU -> x.mul(Activation.sigmoid(x));
+            case GELU -> Activation.gelu(x);
+            case QUICK_GELU -> x.mul(Activation.sigmoid(x.mul(1.702f)));
+        };
+    }
+
+    /** Looks an activation up by config name. @throws IllegalArgumentException naming the value */
+    public static Activations parse(String name, String key) {
+        for (Activations a : values()) {
+            for (String n : a.names) {
+                if (n.equalsIgnoreCase(name)) {
+                    return a;
+                }
+            }
+        }
+        throw new IllegalArgumentException("unsupported " + key + " '" + name + "' (supported: silu, gelu, quick_gelu)");
+    }
+}

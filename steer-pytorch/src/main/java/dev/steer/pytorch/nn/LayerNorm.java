@@ -1,0 +1,25 @@
+package dev.steer.pytorch.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+
+/** {@code torch.nn.LayerNorm} over the last axis, with affine parameters. */
+public final class LayerNorm extends Module {
+    private final Weight weight;
+    private final Weight bias;
+    private final Shape normalized;
+    private final float eps;
+
+    /** A layer norm over a last axis of size {@code dim}. */
+    public LayerNorm(long dim, float eps) {
+        this.weight = parameter("weight", dim);
+        this.bias = parameter("bias", dim);
+        this.normalized = new Shape(dim);
+        this.eps = eps;
+    }
+
+    /** Normalises the last axis of {@code x}. */
+    public NDArray forward(NDArray x) {
+        return ai.djl.nn.norm.LayerNorm.layerNorm(x, normalized, value(weight), value(bias), eps).singletonOrThrow();
+    }
+}

@@ -1,0 +1,35 @@
+package dev.steer.pytorch.nn;
+
+import ai.djl.ndarray.NDArray;
+
+/** {@code torch.nn.Linear}: y = x W^T + b over the last axis. */
+public final class Linear extends Module {
+    private final Weight weight;
+    private final Weight bias;
+    private final long in;
+    private final long out;
+
+    /** A linear layer with or without bias. */
+    public Linear(long in, long out, boolean bias) {
+        this.in = in;
+        this.out = out;
+        this.weight = parameter("weight", out, in);
+        this.bias = bias ? parameter("bias", out) : null;
+    }
+
+    /** Applies the layer to the last axis of {@code x}. */
+    public NDArray forward(NDArray x) {
+        NDArray b = bias == null ? null : value(bias);
+        return ai.djl.nn.core.Linear.linear(x, value(weight), b).singletonOrThrow();
+    }
+
+    /** Input features. */
+    public long inFeatures() {
+        return in;
+    }
+
+    /** Output features. */
+    public long outFeatures() {
+        return out;
+    }
+}

@@ -1,0 +1,158 @@
+package dev.steer.pytorch.weights;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.steer.pytorch.nn.Weight;
+import dev.steer.core.weights.SafetensorsFile;
+import dev.steer.core.weights.TensorDType;
+import dev.steer.core.weights.TensorInfo;
+import dev.steer.core.weights.WeightsFormatException;
+import dev.steer.pytorch.nn.Module;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+
+/**
+ * Puts values into a {@link Module}'s parameters: from safetensors files (memory-mapped tensor by
+ * tensor, converted from float16/bfloat16 in LibTorch, never copied through the Java heap), or
+ * seeded random values for real-size benchmark models built from a config alone.
+ *
+ * <p>Loading is strict: every parameter must be present with the shape the config implies, and a
+ * tensor the module does not expect is an error (the config and the weights disagree), except
+ * buffers that carry no weights ({@code position_ids}).
+ */
+public final class ModelWeights {
+    private ModelWeights() {
+    }
+
+    /**
+     * Loads every parameter of {@code module} from {@code files} into arrays owned by {@code manager}.
+     *
+     * @throws WeightsFormatException naming the file and the tensor on any mismatch
+     */
+    public static void load(Module module, List<Path> files, NDManager manager) {
+        Map<String, Weight> params = module.namedParameters();
+        Map<String, SafetensorsFile> owner = new HashMap<>();
+        List<SafetensorsFile> opened = new ArrayList<>();
+        try {
+            for (Path f : files) {
+                SafetensorsFile st = SafetensorsFile.open(f);
+                opened.add(st);
+                for (String name : st.tensors().keySet()) {
+                    owner.put(name, st);
+                }
+            }
+            TreeSet<String> unexpected = new TreeSet<>();
+            for (String name : owner.keySet()) {
+                if (!params.containsKey(name) && !name.endsWith("position_ids")) {
+                    unexpected.add(name);
+                }
+            }
+            if (!unexpected.isEmpty()) {
+                throw new WeightsFormatException(files.get(0), unexpected.size() + " tensors that the config does not describe, e.g. "
+                        + unexpected.first() + ": the config and the weights belong to different models");
+            }
+            for (Map.Entry<String, Weight> e : params.entrySet()) {
+                SafetensorsFile st = owner.get(e.getKey());
+                if (st == null) {
+                    throw new WeightsFormatException(files.get(0), "missing tensor '" + e.getKey() + "' that the config requires");
+                }
+                NDArray value = read(st, e.getKey(), e.getValue(), manager);
+                setValue(e.getValue(), value);
+            }
+        } finally {
+            for (SafetensorsFile st : opened) {
+                st.close();
+            }
+        }
+    }
+
+    private static NDArray read(SafetensorsFile st, String name, Weight p, NDManager manager) {
+        TensorInfo info = st.info(name);
+        Shape expected = p.shape();
+        if (!Arrays.equals(info.shape(), expected.getShape())) {
+            throw new WeightsFormatException(st.path(), "tensor '" + name + "' has shape " + Arrays.toString(info.shape())
+                    + " but the config implies " + expected);
+        }
+        DataType dtype = switch (info.dtype()) {
+            case F32 -> DataType.FLOAT32;
+            case F16 -> DataType.FLOAT16;
+            case BF16 -> DataType.BFLOAT16;
+            case F64 -> DataType.FLOAT64;
+            default -> throw new WeightsFormatException(st.path(), "tensor '" + name + "' has dtype " + info.dtype()
+                    + "; weights must be F32, F16, BF16 or F64");
+        };
+        ByteBuffer mapped = st.map(name);
+        // The array created on the mapped buffer aliases read-only file memory: copy into LibTorch-owned
+        // float32 memory, then release the alias.
+        try (NDManager tmp = manager.newSubManager()) {
+            NDArray aliased = tmp.create(mapped, expected, dtype);
+            NDArray owned = aliased.toType(DataType.FLOAT32, true);
+            owned.attach(manager);
+            return owned;
+        }
+    }
+
+    /**
+     * Fills every parameter with seeded random values: weights uniform in +-1/sqrt(fan_in) (PyTorch's
+     * default for linear and conv layers), norm scales 1, biases small. The value of a tensor depends
+     * only on the seed and its name, not on the order of loading.
+     */
+    public static void randomize(Module module, long seed, NDManager manager) {
+        for (Map.Entry<String, Weight> e : module.namedParameters().entrySet()) {
+            Weight p = e.getValue();
+            long[] shape = p.shape().getShape();
+            int n = Math.toIntExact(p.shape().size());
+            float[] values = new float[n];
+            SplittableRandom rnd = new SplittableRandom(seed ^ (e.getKey().hashCode() * 0x9E3779B97F4A7C15L));
+            String key = e.getKey();
+            boolean norm = key.contains("norm") && shape.length == 1;
+            if (norm && key.endsWith("weight")) {
+                for (int i = 0; i < n; i++) {
+                    values[i] = 1f + 0.1f * (float) (rnd.nextDouble() - 0.5);
+                }
+            } else {
+                long fanIn = 1;
+                for (int i = 1; i < shape.length; i++) {
+                    fanIn *= shape[i];
+                }
+                if (shape.length == 1) {
+                    fanIn = shape[0];
+                }
+                double bound = shape.length == 1 ? 0.02 : 1.0 / Math.sqrt(fanIn);
+                for (int i = 0; i < n; i++) {
+                    values[i] = (float) ((rnd.nextDouble() * 2 - 1) * bound);
+                }
+            }
+            setValue(p, manager.create(values, p.shape()));
+        }
+    }
+
+    private static void setValue(Weight p, NDArray value) {
+        p.set(value);
+    }
+
+    /** Maps a safetensors dtype to DJL's, for callers that create arrays themselves. */
+    public static DataType toDataType(TensorDType dtype) {
+        return switch (dtype) {
+            case F32 -> DataType.FLOAT32;
+            case F16 -> DataType.FLOAT16;
+            case BF16 -> DataType.BFLOAT16;
+            case F64 -> DataType.FLOAT64;
+            case I64 -> DataType.INT64;
+            case I32 -> DataType.INT32;
+            case I8 -> DataType.INT8;
+            case U8 -> DataType.UINT8;
+            case BOOL -> DataType.BOOLEAN;
+            case I16 -> throw new IllegalArgumentException("int16 tensors are not supported");
+        };
+    }
+}
