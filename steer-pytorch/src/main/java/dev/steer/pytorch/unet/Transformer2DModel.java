@@ -96,7 +96,7 @@ public final class Transformer2DModel extends Module {
             hs = attn2.forward(norm2.forward(hs), context,
                     hook == null ? null : probs -> hook.onCrossAttention(layer, h, w, probs)).add(hs);
             NDArray proj = ffIn.forward(norm3.forward(hs));
-            ai.djl.ndarray.NDList parts = proj.split(2, -1);
+            ai.djl.ndarray.NDList parts = proj.split(2, proj.getShape().dimension() - 1);
             NDArray geglu = parts.get(0).mul(ai.djl.nn.Activation.gelu(parts.get(1)));
             return ffOut.forward(geglu).add(hs);
         }
