@@ -84,6 +84,15 @@ public abstract class Module {
         return p.value();
     }
 
+    /**
+     * Moves an array derived from a weight (a reshaped view, say) into the activation's scope:
+     * derived arrays are created in the weight's manager and would otherwise live as long as the model.
+     */
+    protected static NDArray inScopeOf(NDArray activation, NDArray derived) {
+        derived.attach(activation.getManager());
+        return derived;
+    }
+
     /** Creates a float32 array in {@code manager} from Java values (helper for small constants). */
     protected static NDArray constant(NDManager manager, float[] values, Shape shape) {
         return manager.create(values, shape).toType(DataType.FLOAT32, false);

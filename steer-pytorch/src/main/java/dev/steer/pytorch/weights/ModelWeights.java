@@ -95,7 +95,8 @@ public final class ModelWeights {
         // float32 memory, then release the alias.
         try (NDManager tmp = manager.newSubManager()) {
             NDArray aliased = tmp.create(mapped, expected, dtype);
-            NDArray owned = aliased.toType(DataType.FLOAT32, true);
+            // toType to the same dtype returns a view, not a copy: duplicate() is a real clone
+            NDArray owned = dtype == DataType.FLOAT32 ? aliased.duplicate() : aliased.toType(DataType.FLOAT32, false);
             owned.attach(manager);
             return owned;
         }
