@@ -1,0 +1,99 @@
+package dev.steer.core.generation;
+
+import dev.steer.core.scheduler.SchedulerType;
+import java.util.Objects;
+
+/**
+ * One text-to-image request. Create with {@link #builder(String)}; everything but the prompt has a
+ * default (the model's own size and scheduler, 50 steps, guidance 7.5, seed 0).
+ *
+ * @param prompt what to draw
+ * @param negativePrompt what to steer away from with classifier-free guidance ("" for none)
+ * @param width image width in pixels, 0 for the model's default
+ * @param height image height in pixels, 0 for the model's default
+ * @param steps denoising steps
+ * @param guidanceScale classifier-free guidance scale (1 disables the unconditional branch)
+ * @param seed seed of the initial noise
+ * @param scheduler the scheduler to use, or null for the one in the model folder
+ */
+public record GenerationRequest(String prompt, String negativePrompt, int width, int height, int steps,
+        float guidanceScale, long seed, SchedulerType scheduler) {
+
+    /** Validates ranges. */
+    public GenerationRequest {
+        Objects.requireNonNull(prompt, "prompt");
+        negativePrompt = negativePrompt == null ? "" : negativePrompt;
+        if (steps < 1 || steps > 1000) {
+            throw new IllegalArgumentException("steps must be in [1, 1000], got " + steps);
+        }
+        if (width < 0 || height < 0) {
+            throw new IllegalArgumentException("width and height must be positive (or 0 for the model default)");
+        }
+        if (!(guidanceScale >= 0) || Float.isInfinite(guidanceScale)) {
+            throw new IllegalArgumentException("guidance scale must be a finite number >= 0, got " + guidanceScale);
+        }
+    }
+
+    /** A builder with defaults for everything but the prompt. */
+    public static Builder builder(String prompt) {
+        return new Builder(prompt);
+    }
+
+    /** Builds {@link GenerationRequest}s. */
+    public static final class Builder {
+        private final String prompt;
+        private String negativePrompt = "";
+        private int width;
+        private int height;
+        private int steps = 50;
+        private float guidanceScale = 7.5f;
+        private long seed;
+        private SchedulerType scheduler;
+
+        private Builder(String prompt) {
+            this.prompt = prompt;
+        }
+
+        /** Negative prompt for classifier-free guidance. */
+        public Builder optNegativePrompt(String negative) {
+            this.negativePrompt = negative;
+            return this;
+        }
+
+        /** Image size in pixels (multiples of the model's latent scale x its UNet's downsampling, e.g. 64 for SD). */
+        public Builder optSize(int width, int height) {
+            this.width = width;
+            this.height = height;
+            return this;
+        }
+
+        /** Number of denoising steps. */
+        public Builder optSteps(int steps) {
+            this.steps = steps;
+            return this;
+        }
+
+        /** Classifier-free guidance scale. */
+        public Builder optGuidanceScale(float scale) {
+            this.guidanceScale = scale;
+            return this;
+        }
+
+        /** Seed of the initial noise. */
+        public Builder optSeed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /** Scheduler to use instead of the model folder's. */
+        public Builder optScheduler(SchedulerType type) {
+            this.scheduler = type;
+            return this;
+        }
+
+        /** The request. */
+        public GenerationRequest build() {
+            return new GenerationRequest(prompt, negativePrompt, width, height, steps, guidanceScale, seed, scheduler);
+        }
+    }
+}

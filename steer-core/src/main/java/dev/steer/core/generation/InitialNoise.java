@@ -1,0 +1,24 @@
+package dev.steer.core.generation;
+
+import java.util.Random;
+
+/**
+ * The seeded initial noise of a generation: standard normal values from {@link java.util.Random}
+ * ({@code new Random(seed).nextGaussian()}, whose algorithm the Java specification fixes), so the
+ * same seed gives the same latent on every JVM and on both backends. It does not reproduce
+ * PyTorch's {@code torch.randn} streams; pass explicit latents to match a Python run.
+ */
+public final class InitialNoise {
+    private InitialNoise() {
+    }
+
+    /** {@code count} standard normal values for {@code seed}. */
+    public static float[] gaussian(long seed, int count) {
+        Random rnd = new Random(seed);
+        float[] out = new float[count];
+        for (int i = 0; i < count; i++) {
+            out[i] = (float) rnd.nextGaussian();
+        }
+        return out;
+    }
+}

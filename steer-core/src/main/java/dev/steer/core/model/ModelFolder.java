@@ -1,0 +1,148 @@
+package dev.steer.core.model;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * A Stable Diffusion model folder in the diffusers layout, as users download it: {@code unet/},
+ * {@code text_encoder/}, {@code tokenizer/}, {@code vae/}, {@code scheduler/}. Resolves each
+ * component's config and weight files (plain, {@code .fp16} variant, or sharded with an
+ * {@code .index.json}) and says precisely what is missing.
+ */
+public final class ModelFolder {
+    private final Path root;
+    private final String variant;
+
+    private ModelFolder(Path root, String variant) {
+        this.root = root;
+        this.variant = variant;
+    }
+
+    /**
+     * Opens a model folder.
+     *
+     * @param root the folder holding {@code unet/}, {@code text_encoder/}...
+     * @param variant weight variant to prefer ("fp16"), or null for the plain files (falling back to any variant present)
+     * @throws ModelConfigException when the folder does not exist or is not a directory
+     */
+    public static ModelFolder open(Path root, String variant) {
+        if (!Files.exists(root)) {
+            throw new ModelConfigException(root, "model folder not found");
+        }
+        if (!Files.isDirectory(root)) {
+            throw new ModelConfigException(root, "is not a folder; point at the folder holding unet/, text_encoder/, vae/, tokenizer/, scheduler/");
+        }
+        return new ModelFolder(root, variant);
+    }
+
+    /** The folder. */
+    public Path root() {
+        return root;
+    }
+
+    /** A component's folder, which must exist. */
+    public Path component(String name) {
+        Path dir = root.resolve(name);
+        if (!Files.isDirectory(dir)) {
+            throw new ModelConfigException(root, "missing component folder '" + name + "/' (a diffusers model folder has "
+                    + "unet/, text_encoder/, tokenizer/, vae/ and scheduler/)");
+        }
+        return dir;
+    }
+
+    /** A component's {@code config.json}, which must exist. */
+    public Path config(String component) {
+        Path f = component(component).resolve("config.json");
+        if (!Files.isRegularFile(f)) {
+            throw new ModelConfigException(f, "missing config file");
+        }
+        return f;
+    }
+
+    /** The scheduler's config file. */
+    public Path schedulerConfig() {
+        Path f = component("scheduler").resolve("scheduler_config.json");
+        if (!Files.isRegularFile(f)) {
+            throw new ModelConfigException(f, "missing scheduler config");
+        }
+        return f;
+    }
+
+    /**
+     * The safetensors files holding a component's weights.
+     *
+     * @param baseName {@code diffusion_pytorch_model} (unet, vae) or {@code model} (text_encoder)
+     */
+    public List<Path> weights(String component, String baseName) {
+        Path dir = component(component);
+        List<String> candidates = new ArrayList<>();
+        if (variant != null) {
+            candidates.add(baseName + "." + variant + ".safetensors");
+        }
+        candidates.add(baseName + ".safetensors");
+        if (variant == null) {
+            candidates.add(baseName + ".fp16.safetensors");
+            candidates.add(baseName + ".bf16.safetensors");
+        }
+        for (String c : candidates) {
+            Path single = dir.resolve(c);
+            if (Files.isRegularFile(single)) {
+                return List.of(single);
+            }
+            Path index = dir.resolve(c + ".index.json");
+            if (Files.isRegularFile(index)) {
+                return shards(index);
+            }
+        }
+        String found;
+        try (Stream<Path> files = Files.list(dir)) {
+            found = files.map(p -> p.getFileName().toString()).sorted().toList().toString();
+        } catch (IOException e) {
+            found = "(unreadable)";
+        }
+        String hint = found.contains(".bin") || found.contains(".ckpt")
+                ? "; only .safetensors weights are read (pickled .bin files can run code and are not loaded)"
+                : "";
+        throw new ModelConfigException(dir, "no weights file: expected one of " + candidates + " (or a sharded .index.json); found "
+                + found + hint);
+    }
+
+    private static List<Path> shards(Path index) {
+        ConfigJson json = ConfigJson.read(index);
+        java.util.LinkedHashSet<String> files = new java.util.LinkedHashSet<>();
+        com.google.gson.JsonObject map = com.google.gson.JsonParser.parseString(readQuietly(index)).getAsJsonObject()
+                .getAsJsonObject("weight_map");
+        if (map == null) {
+            throw new ModelConfigException(json.file(), "sharded index has no weight_map");
+        }
+        for (var e : map.entrySet()) {
+            files.add(e.getValue().getAsString());
+        }
+        List<Path> out = new ArrayList<>();
+        for (String f : files) {
+            Path shard = index.getParent().resolve(f).normalize();
+            if (!shard.startsWith(index.getParent()) || !Files.isRegularFile(shard)) {
+                throw new ModelConfigException(index, "shard '" + f + "' is missing or outside the folder");
+            }
+            out.add(shard);
+        }
+        return out;
+    }
+
+    private static String readQuietly(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (IOException e) {
+            throw new ModelConfigException(p, "cannot read: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return root.toString();
+    }
+}

@@ -1,0 +1,30 @@
+package dev.steer.core.steering;
+
+import dev.steer.core.relation.RelationTriplet;
+
+/**
+ * The Learn-to-Steer loss at one denoising step, as a function of the noisy latent: run the
+ * denoiser on the conditional prompt, read the two words' attention maps, classify, take the
+ * cross-entropy against the asked relation. Backends provide it: LibTorch with the exact
+ * gradient, ONNX Runtime with a gradient estimated from forward passes.
+ */
+public interface SteeringObjective {
+
+    /**
+     * Evaluates the loss and its gradient with respect to the latent.
+     *
+     * @param latent the noisy latent, flattened [C * H * W]
+     * @param triplet the relation to score
+     */
+    Evaluation evaluate(float[] latent, RelationTriplet triplet);
+
+    /**
+     * One evaluation.
+     *
+     * @param loss cross-entropy against the asked relation
+     * @param gradient d loss / d latent, same layout as the latent (may be an estimate)
+     * @param probabilities the classifier's softmax over its classes
+     */
+    record Evaluation(float loss, float[] gradient, float[] probabilities) {
+    }
+}
