@@ -5,8 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import org.junit.jupiter.api.Test;
 
 /**
- * NDArray math on ONNX Runtime arrays with PyTorch on the classpath silently delegates to it, and
- * without it recurses: the backend must be built and tested with LibTorch absent.
+ * The ONNX backend promises deployments without LibTorch, so it is built and tested with LibTorch
+ * absent (where DJL's NDArray math on ONNX Runtime arrays is unavailable: the backend must do its
+ * own math).
  */
 class ClasspathTest {
     @Test
