@@ -1,0 +1,141 @@
+package dev.steer.pytorch.attention;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.steer.core.attention.AttentionProbe;
+import dev.steer.core.attention.CrossAttentionLayer;
+import dev.steer.pytorch.unet.CrossAttentionHook;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * The {@link AttentionProbe} of the LibTorch backend: keeps, differentiably, the cross-attention
+ * maps of chosen words and builds the relation classifier's input in the reference layout (per
+ * word: resolution ascending, then layer in execution order, then head; each word's tokens
+ * averaged; bilinear resize to {@value #MAP_SIZE}x{@value #MAP_SIZE}, align_corners false;
+ * renormalised to sum 1 with +1e-8 in the denominator).
+ *
+ * <p>Use {@link #asHook(int)} to attach it to a UNet call; the arrays it keeps live in the scope of
+ * that call's inputs, so {@link #clear()} it (or let the scope close) between calls.
+ */
+public final class TorchAttentionProbe implements AttentionProbe {
+    /** Side of the maps the published classifiers read. */
+    public static final int MAP_SIZE = 16;
+
+    private final List<int[]> words;
+    private final Predicate<CrossAttentionLayer> layerFilter;
+    private final List<Entry> entries = new ArrayList<>();
+
+    private record Entry(CrossAttentionLayer layer, int pixels, NDArray maps) {
+    }
+
+    /** A probe over every cross-attention layer. */
+    public TorchAttentionProbe(List<int[]> wordTokenPositions) {
+        this(wordTokenPositions, layer -> true);
+    }
+
+    /** A probe over the layers accepted by {@code layerFilter}. */
+    public TorchAttentionProbe(List<int[]> wordTokenPositions, Predicate<CrossAttentionLayer> layerFilter) {
+        if (wordTokenPositions.isEmpty()) {
+            throw new IllegalArgumentException("a probe needs at least one word");
+        }
+        for (int[] w : wordTokenPositions) {
+            if (w.length == 0) {
+                throw new IllegalArgumentException("a word must have at least one token position");
+            }
+        }
+        this.words = List.copyOf(wordTokenPositions);
+        this.layerFilter = layerFilter;
+    }
+
+    /** A probe over the layers with these execution-order indices. */
+    public static TorchAttentionProbe ofLayers(List<int[]> wordTokenPositions, Set<Integer> layerIndices) {
+        return new TorchAttentionProbe(wordTokenPositions, layer -> layerIndices.contains(layer.index()));
+    }
+
+    @Override
+    public List<int[]> wordTokenPositions() {
+        return words;
+    }
+
+    @Override
+    public boolean wants(CrossAttentionLayer layer) {
+        return layerFilter.test(layer);
+    }
+
+    /**
+     * Adapts this probe to a UNet hook, taking batch row {@code conditionalRow} of each layer's
+     * probabilities (0 when the UNet runs on the conditional prompt alone, 1 for the [uncond, cond]
+     * batch of classifier-free guidance).
+     */
+    public CrossAttentionHook asHook(int conditionalRow) {
+        return (layer, height, width, probabilities) -> {
+            if (wants(layer)) {
+                onCrossAttention(layer, height, width, probabilities.get(conditionalRow));
+            }
+        };
+    }
+
+    @Override
+    public void onCrossAttention(CrossAttentionLayer layer, int height, int width, NDArray probabilities) {
+        Shape s = probabilities.getShape();
+        if (s.dimension() != 3 || s.get(1) != (long) height * width) {
+            throw new IllegalArgumentException("expected [heads, " + height * width + ", tokens] probabilities, got " + s);
+        }
+        long tokens = s.get(2);
+        NDManager scope = probabilities.getManager();
+        List<NDArray> perWord = new ArrayList<>();
+        for (int[] positions : words) {
+            for (int p : positions) {
+                if (p < 0 || p >= tokens) {
+                    throw new IllegalArgumentException("token position " + p + " outside the " + tokens + " context tokens");
+                }
+            }
+            NDArray idx = scope.create(positions);
+            NDArray mean = probabilities.get(":, :, {}", idx).mean(new int[] {2}); // [heads, pixels]
+            NDArray grid = mean.reshape(1, s.get(0), height, width);
+            if (height != MAP_SIZE || width != MAP_SIZE) {
+                grid = grid.getNDArrayInternal().interpolation(new long[] {MAP_SIZE, MAP_SIZE}, 1, false);
+            }
+            grid = grid.reshape(s.get(0), MAP_SIZE * MAP_SIZE);
+            NDArray norm = grid.div(grid.sum(new int[] {1}, true).add(1e-8f));
+            perWord.add(norm.reshape(s.get(0), MAP_SIZE, MAP_SIZE));
+        }
+        entries.add(new Entry(layer, height * width, NDArrays.stack(new NDList(perWord), 0))); // [words, heads, 16, 16]
+    }
+
+    @Override
+    public NDArray classifierInput() {
+        if (entries.isEmpty()) {
+            throw new IllegalStateException("no cross-attention layer was observed: attach the probe to a UNet call first");
+        }
+        List<Entry> ordered = new ArrayList<>(entries);
+        // stable sort: execution order is kept inside a resolution
+        ordered.sort(Comparator.comparingInt(Entry::pixels));
+        NDList parts = new NDList();
+        for (Entry e : ordered) {
+            parts.add(e.maps());
+        }
+        return NDArrays.concat(parts, 1);
+    }
+
+    @Override
+    public int mapCount() {
+        int n = 0;
+        for (Entry e : entries) {
+            n += (int) e.maps().getShape().get(1);
+        }
+        return n;
+    }
+
+    @Override
+    public void clear() {
+        entries.clear();
+    }
+}
