@@ -1,0 +1,116 @@
+package dev.steer.core.steering;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.steer.core.relation.RelationTriplet;
+import dev.steer.core.relation.SpatialRelation;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class GradientSteererTest {
+    private static final RelationTriplet A = RelationTriplet.of("dog", SpatialRelation.LEFT_OF, "cat");
+    private static final RelationTriplet B = RelationTriplet.of("cup", SpatialRelation.ABOVE, "book");
+
+    /** loss = sum(x^2), gradient 2x. */
+    private static SteeringObjective quadratic(List<RelationTriplet> seen) {
+        return (latent, triplet) -> {
+            seen.add(triplet);
+            float loss = 0;
+            float[] g = new float[latent.length];
+            for (int i = 0; i < latent.length; i++) {
+                loss += latent[i] * latent[i];
+                g[i] = 2 * latent[i];
+            }
+            return new SteeringObjective.Evaluation(loss, g, new float[] {1 - loss, loss});
+        };
+    }
+
+    @Test
+    void stopsAtTheStepsLossTargetWithPlainGradientSteps() {
+        List<RelationTriplet> seen = new ArrayList<>();
+        GradientSteerer s = new GradientSteerer(SteeringConfig.DEFAULTS.withStepSize(0.25f), List.of(A), null);
+        float[] z = {1f};
+        SteeringStepReport r = s.refine(quadratic(seen), 0, 50, z);
+        // each step halves x and quarters the loss: 4^-9 is the first value <= 1e-5
+        assertEquals(9, r.iterations());
+        assertEquals(1f, r.lossBefore());
+        assertTrue(r.lossAfter() <= 1e-5, "loss after " + r.lossAfter());
+        assertEquals(1f / 512, z[0], 1e-9);
+        assertEquals(10, seen.size(), "no extra evaluation once the target is reached");
+        assertNull(r.abandoned());
+    }
+
+    @Test
+    void laterStepsUseTheirOwnLooserTarget() {
+        GradientSteerer s = new GradientSteerer(SteeringConfig.DEFAULTS.withStepSize(0.25f), List.of(A), null);
+        float[] z = {1f};
+        // 7e-5 applies from step 3 on: 4^-7 = 6.1e-5 is the first value below it
+        assertEquals(7, s.refine(quadratic(new ArrayList<>()), 10, 50, z).iterations());
+    }
+
+    @Test
+    void runsAtMostTheIterationBudgetThenEvaluatesOnceMore() {
+        List<RelationTriplet> seen = new ArrayList<>();
+        GradientSteerer s = new GradientSteerer(SteeringConfig.DEFAULTS.withStepSize(0.01f), List.of(A, B), null);
+        float[] z = {1f, -1f};
+        SteeringStepReport r = s.refine(quadratic(seen), 0, 50, z);
+        assertEquals(15, r.iterations());
+        assertEquals(16, seen.size());
+        assertEquals(List.of(A, B, A, B), seen.subList(0, 4), "one triplet per iteration, cycling");
+        assertEquals(2f, r.lossBefore());
+        assertEquals((float) (2 * Math.pow(0.98, 30)), r.lossAfter(), 1e-5);
+    }
+
+    @Test
+    void nonFiniteLossUndoesTheLastUpdateAndStopsTheStep() {
+        int[] calls = {0};
+        SteeringObjective exploding = (latent, t) -> {
+            calls[0]++;
+            float loss = calls[0] == 3 ? Float.NaN : 1f;
+            return new SteeringObjective.Evaluation(loss, new float[] {1f}, new float[] {0.5f, 0.5f});
+        };
+        List<SteeringStepReport> reports = new ArrayList<>();
+        GradientSteerer s = new GradientSteerer(SteeringConfig.DEFAULTS.withStepSize(1f), List.of(A), reports::add);
+        float[] z = {10f};
+        SteeringStepReport r = s.refine(exploding, 0, 50, z);
+        assertArrayEquals(new float[] {9f}, z, "the update that produced NaN is undone, the earlier one kept");
+        assertNotNull(r.abandoned());
+        assertTrue(r.abandoned().contains("non-finite loss"), r.abandoned());
+        assertEquals(List.of(r), reports);
+    }
+
+    @Test
+    void nonFiniteGradientAtFirstEvaluationLeavesLatentUntouched() {
+        SteeringObjective bad = (latent, t) -> new SteeringObjective.Evaluation(1f, new float[] {Float.POSITIVE_INFINITY}, new float[0]);
+        float[] z = {3f};
+        SteeringStepReport r = new GradientSteerer(SteeringConfig.DEFAULTS, List.of(A), null).refine(bad, 0, 50, z);
+        assertArrayEquals(new float[] {3f}, z);
+        assertTrue(r.abandoned().contains("non-finite gradient"), r.abandoned());
+        assertEquals(0, r.iterations());
+    }
+
+    @Test
+    void steersTheFirstHalfOfAnySchedule() {
+        GradientSteerer s = new GradientSteerer(SteeringConfig.DEFAULTS, List.of(A), null);
+        assertTrue(s.isSteered(0, 50));
+        assertTrue(s.isSteered(24, 50));
+        assertTrue(!s.isSteered(25, 50));
+        assertTrue(s.isSteered(9, 20));
+        assertTrue(!s.isSteered(10, 20));
+    }
+
+    @Test
+    void classifierTimestepIndexIsNearestTrainedIndexAtOrAbove() {
+        assertEquals(5, ClassifierTimesteps.indexFor(0, 50));
+        assertEquals(5, ClassifierTimesteps.indexFor(5, 50));
+        assertEquals(10, ClassifierTimesteps.indexFor(6, 50));
+        assertEquals(25, ClassifierTimesteps.indexFor(25, 50));
+        assertEquals(49, ClassifierTimesteps.indexFor(26, 50));
+        assertEquals(10, ClassifierTimesteps.indexFor(3, 25), "step 3 of 25 is step 6 of 50");
+    }
+}
