@@ -93,9 +93,11 @@ public final class ModelFolder {
             if (Files.isRegularFile(single)) {
                 return List.of(single);
             }
-            Path index = dir.resolve(c + ".index.json");
-            if (Files.isRegularFile(index)) {
-                return shards(index);
+            for (String indexName : indexNames(baseName, c)) {
+                Path index = dir.resolve(indexName);
+                if (Files.isRegularFile(index)) {
+                    return shards(index);
+                }
             }
         }
         String found;
@@ -109,6 +111,20 @@ public final class ModelFolder {
                 : "";
         throw new ModelConfigException(dir, "no weights file: expected one of " + candidates + " (or a sharded .index.json); found "
                 + found + hint);
+    }
+
+    /**
+     * Index names of a sharded checkpoint: {@code <base>.safetensors.index.json}, and for a variant
+     * the name diffusers and transformers write, {@code <base>.safetensors.index.<variant>.json}
+     * (also {@code <base>.<variant>.safetensors.index.json}).
+     */
+    private static List<String> indexNames(String baseName, String fileName) {
+        String plain = baseName + ".safetensors";
+        if (fileName.equals(plain)) {
+            return List.of(plain + ".index.json");
+        }
+        String variant = fileName.substring(baseName.length() + 1, fileName.length() - ".safetensors".length());
+        return List.of(plain + ".index." + variant + ".json", fileName + ".index.json");
     }
 
     private static List<Path> shards(Path index) {

@@ -91,12 +91,32 @@ public final class ModelWeights {
                     + "; weights must be F32, F16, BF16 or F64");
         };
         ByteBuffer mapped = st.map(name);
+        if (dtype == DataType.BFLOAT16) {
+            return readBfloat16(mapped, expected, manager);
+        }
         // The array created on the mapped buffer aliases read-only file memory: copy into LibTorch-owned
         // float32 memory, then release the alias.
         try (NDManager tmp = manager.newSubManager()) {
             NDArray aliased = tmp.create(mapped, expected, dtype);
             // toType to the same dtype returns a view, not a copy: duplicate() is a real clone
             NDArray owned = dtype == DataType.FLOAT32 ? aliased.duplicate() : aliased.toType(DataType.FLOAT32, false);
+            owned.attach(manager);
+            return owned;
+        }
+    }
+
+    /**
+     * DJL 0.36's LibTorch bridge has no bfloat16 (creating or casting to one aborts the JVM), so the
+     * bits are widened in LibTorch memory instead: a bfloat16 is the upper half of a float32, so the
+     * bytes {@code [0, 0, lo, hi]} of each element are its float32 value (little-endian host).
+     */
+    private static NDArray readBfloat16(ByteBuffer mapped, Shape expected, NDManager manager) {
+        long n = expected.size();
+        try (NDManager cpu = manager.newSubManager(ai.djl.Device.cpu())) {
+            NDArray bytes = cpu.create(mapped, new Shape(n, 2), DataType.UINT8); // aliases the mapped file
+            NDArray widened = cpu.zeros(new Shape(n, 2), DataType.UINT8).concat(bytes, 1); // [n, 4], LibTorch-owned
+            NDArray aliased = cpu.create(widened.toByteBuffer(true), expected, DataType.FLOAT32); // aliases widened
+            NDArray owned = aliased.duplicate().toDevice(manager.getDevice(), false);
             owned.attach(manager);
             return owned;
         }
