@@ -1,6 +1,7 @@
 package dev.steer.core.generation;
 
 import dev.steer.core.scheduler.SchedulerType;
+import dev.steer.core.steering.SteeringRequest;
 import java.util.Objects;
 
 /**
@@ -15,9 +16,10 @@ import java.util.Objects;
  * @param guidanceScale classifier-free guidance scale (1 disables the unconditional branch)
  * @param seed seed of the initial noise
  * @param scheduler the scheduler to use, or null for the one in the model folder
+ * @param steering Learn-to-Steer settings, or null for plain generation
  */
 public record GenerationRequest(String prompt, String negativePrompt, int width, int height, int steps,
-        float guidanceScale, long seed, SchedulerType scheduler) {
+        float guidanceScale, long seed, SchedulerType scheduler, SteeringRequest steering) {
 
     /** Validates ranges. */
     public GenerationRequest {
@@ -32,6 +34,11 @@ public record GenerationRequest(String prompt, String negativePrompt, int width,
         if (!(guidanceScale >= 0) || Float.isInfinite(guidanceScale)) {
             throw new IllegalArgumentException("guidance scale must be a finite number >= 0, got " + guidanceScale);
         }
+    }
+
+    /** The same request without steering (the vanilla baseline of a steered one). */
+    public GenerationRequest withoutSteering() {
+        return new GenerationRequest(prompt, negativePrompt, width, height, steps, guidanceScale, seed, scheduler, null);
     }
 
     /** A builder with defaults for everything but the prompt. */
@@ -49,6 +56,7 @@ public record GenerationRequest(String prompt, String negativePrompt, int width,
         private float guidanceScale = 7.5f;
         private long seed;
         private SchedulerType scheduler;
+        private SteeringRequest steering;
 
         private Builder(String prompt) {
             this.prompt = prompt;
@@ -91,9 +99,15 @@ public record GenerationRequest(String prompt, String negativePrompt, int width,
             return this;
         }
 
+        /** Steers the generation with Learn-to-Steer (the sampler needs a relation classifier). */
+        public Builder optSteering(SteeringRequest steering) {
+            this.steering = steering;
+            return this;
+        }
+
         /** The request. */
         public GenerationRequest build() {
-            return new GenerationRequest(prompt, negativePrompt, width, height, steps, guidanceScale, seed, scheduler);
+            return new GenerationRequest(prompt, negativePrompt, width, height, steps, guidanceScale, seed, scheduler, steering);
         }
     }
 }

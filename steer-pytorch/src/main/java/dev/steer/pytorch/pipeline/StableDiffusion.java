@@ -20,6 +20,7 @@ import dev.steer.core.scheduler.Schedule;
 import dev.steer.core.scheduler.Scheduler;
 import dev.steer.core.scheduler.SchedulerType;
 import dev.steer.core.scheduler.Schedulers;
+import dev.steer.core.steering.SteeringStepReport;
 import dev.steer.core.tokenizer.ClipTokenizer;
 import dev.steer.pytorch.clip.ClipTextModel;
 import dev.steer.pytorch.unet.CrossAttentionHook;
@@ -144,6 +145,16 @@ public final class StableDiffusion implements Sampler {
         return encodeIds(scope, tokenizer.tokenize(prompt).idsAsLongs());
     }
 
+    /**
+     * Refines the latent before a denoising step (steering); called with the step's scope. Returns
+     * null when the step is not steered.
+     */
+    @FunctionalInterface
+    public interface StepRefiner {
+        /** Refines {@code latents} in place before step {@code index} of {@code total}. */
+        SteeringStepReport refine(int index, int total, float[] latents, Schedule schedule);
+    }
+
     /** Receives each denoising step's result; used for previews, telemetry and conformance tests. */
     @FunctionalInterface
     public interface StepListener {
@@ -166,6 +177,15 @@ public final class StableDiffusion implements Sampler {
      */
     public float[] denoise(NDArray cond, NDArray uncond, float[] initLatents, int latentHeight, int latentWidth,
             Schedule schedule, float guidance, StepListener listener) {
+        return denoise(cond, uncond, initLatents, latentHeight, latentWidth, schedule, guidance, null, listener);
+    }
+
+    /**
+     * The denoising loop with classifier-free guidance and, before each step, an optional refiner
+     * (Learn-to-Steer) that may change the latent.
+     */
+    public float[] denoise(NDArray cond, NDArray uncond, float[] initLatents, int latentHeight, int latentWidth,
+            Schedule schedule, float guidance, StepRefiner refiner, StepListener listener) {
         boolean cfg = guidance > 1f;
         int channels = unet.config().inChannels();
         float[] latents = initLatents.clone();
@@ -174,6 +194,9 @@ public final class StableDiffusion implements Sampler {
         NDManager scope = cond.getManager();
         NDArray context = cfg ? NDArrays.concat(new NDList(uncond, cond), 0) : cond;
         for (int i = 0; i < timesteps.length; i++) {
+            if (refiner != null) {
+                refiner.refine(i, timesteps.length, latents, schedule);
+            }
             try (NDManager step = scope.newSubManager()) {
                 float[] modelInput = schedule.scaleModelInput(latents, i);
                 NDArray x = step.create(modelInput, new Shape(1, channels, latentHeight, latentWidth));

@@ -1,0 +1,111 @@
+package dev.steer.pytorch.steering;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import dev.steer.core.relation.RelationClassifier;
+import dev.steer.core.relation.RelationTriplet;
+import dev.steer.core.relation.TokenBinding;
+import dev.steer.core.steering.SteeringObjective;
+import dev.steer.pytorch.attention.TorchAttentionProbe;
+import dev.steer.pytorch.unet.UNet2DConditionModel;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The Learn-to-Steer loss at one denoising step with its exact gradient, on LibTorch: the UNet runs
+ * on the conditional prompt alone (batch 1) with a {@link TorchAttentionProbe}, the relation
+ * classifier reads the subject's and object's maps, and the cross-entropy against the asked
+ * relation is back-propagated to the latent (and only to it: model weights record no gradients).
+ */
+public final class TorchSteeringObjective implements SteeringObjective {
+    private final UNet2DConditionModel unet;
+    private final RelationClassifier classifier;
+    private final NDArray context;
+    private final float modelTimestep;
+    private final int classifierTimestep;
+    private final float inputScale;
+    private final Shape latentShape;
+    private final Map<RelationTriplet, TokenBinding> bindings;
+
+    /**
+     * @param unet the denoiser
+     * @param classifier the relation classifier
+     * @param context conditional text hidden states [1, T, D]; evaluations run in sub-scopes of its manager
+     * @param modelTimestep the timestep passed to the UNet at this step
+     * @param classifierTimestep the classifier's timestep index for this step
+     * @param inputScale the scheduler's model-input scale at this step (1 for DDIM; 1/sqrt(sigma^2+1) for Euler)
+     * @param latentShape [1, C, h, w]
+     * @param bindings token positions of each triplet's words
+     */
+    public TorchSteeringObjective(UNet2DConditionModel unet, RelationClassifier classifier, NDArray context,
+            float modelTimestep, int classifierTimestep, float inputScale, Shape latentShape,
+            Map<RelationTriplet, TokenBinding> bindings) {
+        this.unet = unet;
+        this.classifier = classifier;
+        this.context = context;
+        this.modelTimestep = modelTimestep;
+        this.classifierTimestep = classifierTimestep;
+        this.inputScale = inputScale;
+        this.latentShape = latentShape;
+        this.bindings = Map.copyOf(bindings);
+    }
+
+    @Override
+    public Evaluation evaluate(float[] latent, RelationTriplet triplet) {
+        Detailed d = evaluateDetailed(latent, triplet, false);
+        return d.evaluation();
+    }
+
+    /**
+     * One evaluation with the intermediate tensors copied out (maps and logits), for conformance
+     * tests and the heatmap pictures.
+     *
+     * @param keepMaps whether to copy the classifier input maps [2, N, 16, 16] out
+     */
+    public Detailed evaluateDetailed(float[] latent, RelationTriplet triplet, boolean keepMaps) {
+        TokenBinding binding = bindings.get(triplet);
+        if (binding == null) {
+            throw new IllegalArgumentException("no token positions for " + triplet);
+        }
+        int target = classifier.classIndex(triplet.relation());
+        try (NDManager scope = context.getManager().newSubManager()) {
+            NDArray z = scope.create(latent, latentShape);
+            z.setRequiresGradient(true);
+            TorchAttentionProbe probe = new TorchAttentionProbe(List.of(binding.subjectPositions(), binding.objectPositions()));
+            float loss;
+            float[] logits;
+            float[] maps = null;
+            float[] probabilities;
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray input = inputScale == 1f ? z : z.mul(inputScale);
+                unet.forward(input, scope.create(new float[] {modelTimestep}), context, probe.asHook(0));
+                NDArray classifierInput = probe.classifierInput().expandDims(0);
+                if (keepMaps) {
+                    maps = classifierInput.toFloatArray();
+                }
+                NDArray out = classifier.logits(classifierInput, scope.create(new long[] {classifierTimestep}));
+                NDArray logSoftmax = out.logSoftmax(1);
+                NDArray ce = logSoftmax.get(0, target).neg();
+                gc.backward(ce);
+                loss = ce.getFloat();
+                logits = out.toFloatArray();
+                probabilities = logSoftmax.exp().toFloatArray();
+            }
+            float[] grad = z.getGradient().toFloatArray();
+            return new Detailed(new Evaluation(loss, grad, probabilities), logits, maps);
+        }
+    }
+
+    /**
+     * An evaluation with its intermediates.
+     *
+     * @param evaluation loss, gradient, probabilities
+     * @param logits the classifier's logits
+     * @param maps the classifier input [2, N, 16, 16] flattened, or null when not kept
+     */
+    public record Detailed(Evaluation evaluation, float[] logits, float[] maps) {
+    }
+}
