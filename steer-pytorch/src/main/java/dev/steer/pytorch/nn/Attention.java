@@ -51,10 +51,11 @@ public final class Attention extends Module {
      */
     public NDArray forward(NDArray x, NDArray context, java.util.function.Consumer<NDArray> observer) {
         NDArray ctx = context == null ? x : context;
-        NDArray q = splitHeads(toQ.forward(x));
+        // scaling q (N x d) rather than the scores (N x T) saves one score-sized tensor per call
+        NDArray q = splitHeads(toQ.forward(x).mul(scale));
         NDArray k = splitHeads(toK.forward(ctx));
         NDArray v = splitHeads(toV.forward(ctx));
-        NDArray probs = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).softmax(-1);
+        NDArray probs = q.matMul(k.transpose(0, 1, 3, 2)).softmax(-1);
         if (observer != null) {
             observer.accept(probs);
         }
