@@ -56,6 +56,26 @@ public final class TokenBinding {
         return new TokenBinding(triplet, s, o);
     }
 
+    /**
+     * A binding from known token positions (ids prepared elsewhere, as in the reference's fixtures).
+     *
+     * @throws IllegalArgumentException if a word has no positions or a position is negative
+     */
+    public static TokenBinding ofPositions(RelationTriplet triplet, int[] subjectPositions, int[] objectPositions) {
+        Objects.requireNonNull(triplet, "triplet");
+        for (int[] p : List.of(subjectPositions, objectPositions)) {
+            if (p.length == 0) {
+                throw new IllegalArgumentException("every word needs at least one token position: " + triplet);
+            }
+            for (int v : p) {
+                if (v < 0) {
+                    throw new IllegalArgumentException("negative token position " + v + " for " + triplet);
+                }
+            }
+        }
+        return new TokenBinding(triplet, subjectPositions.clone(), objectPositions.clone());
+    }
+
     /** Binds each triplet, in order; see {@link #bind(TokenizedPrompt, RelationTriplet)}. */
     public static List<TokenBinding> bindAll(TokenizedPrompt prompt, List<RelationTriplet> triplets) {
         Objects.requireNonNull(triplets, "triplets");

@@ -104,6 +104,11 @@ public final class UNet2DConditionModel extends Module {
                     + context.getShape());
         }
         long batch = s.get(0);
+        // Projections of the context attach to the context's manager: give this call a view of it in
+        // the sample's scope so that they are freed with the call, not with the caller's scope.
+        if (context.getManager() != sample.getManager()) {
+            context = inScopeOf(sample, context.reshape(context.getShape()));
+        }
         NDArray temb = timestepEmbedding(sample.getManager(), timesteps, batch);
         temb = timeLinear2.forward(Activations.SILU.apply(timeLinear1.forward(temb)));
 
@@ -129,7 +134,11 @@ public final class UNet2DConditionModel extends Module {
 
     /** Sinusoidal timestep features as diffusers' {@code get_timestep_embedding}, computed in float32. */
     private NDArray timestepEmbedding(NDManager manager, NDArray timesteps, long batch) {
-        float[] t = timesteps.toType(DataType.FLOAT32, false).toFloatArray();
+        NDArray asFloat = timesteps.toType(DataType.FLOAT32, false);
+        float[] t = asFloat.toFloatArray();
+        if (asFloat != timesteps) {
+            asFloat.close();
+        }
         if (t.length != batch && t.length != 1) {
             throw new IllegalArgumentException("need 1 or " + batch + " timesteps, got " + t.length);
         }
