@@ -22,7 +22,9 @@ import dev.steer.core.scheduler.SchedulerType;
 import dev.steer.core.scheduler.Schedulers;
 import dev.steer.core.steering.SteeringStepReport;
 import dev.steer.core.tokenizer.ClipTokenizer;
+import dev.steer.core.relation.RelationClassifier;
 import dev.steer.pytorch.clip.ClipTextModel;
+import dev.steer.pytorch.relation.PublishedRelationClassifier;
 import dev.steer.pytorch.unet.CrossAttentionHook;
 import dev.steer.pytorch.unet.UNet2DConditionModel;
 import dev.steer.pytorch.vae.AutoencoderKL;
@@ -59,17 +61,19 @@ public final class StableDiffusion implements Sampler {
     private final UNet2DConditionModel unet;
     private final AutoencoderKL vae;
     private final Scheduler scheduler;
+    private final RelationClassifier classifier;
     private final String description;
     private final int vaeScale;
 
     private StableDiffusion(NDManager manager, ClipTokenizer tokenizer, ClipTextModel textEncoder, UNet2DConditionModel unet,
-            AutoencoderKL vae, Scheduler scheduler, String description) {
+            AutoencoderKL vae, Scheduler scheduler, RelationClassifier classifier, String description) {
         this.manager = manager;
         this.tokenizer = tokenizer;
         this.textEncoder = textEncoder;
         this.unet = unet;
         this.vae = vae;
         this.scheduler = scheduler;
+        this.classifier = classifier;
         this.description = description;
         this.vaeScale = 1 << (vae.config().blockOutChannels().length - 1);
     }
@@ -102,6 +106,11 @@ public final class StableDiffusion implements Sampler {
     /** The scheduler from the model folder (or the one chosen in the builder). */
     public Scheduler scheduler() {
         return scheduler;
+    }
+
+    /** The relation classifier used for steering, or null when none was loaded. */
+    public RelationClassifier relationClassifier() {
+        return classifier;
     }
 
     /** The manager owning the weights; generation scopes are its children. */
@@ -256,13 +265,22 @@ public final class StableDiffusion implements Sampler {
             for (int i = 0; i < count; i++) {
                 init[i] *= sigma;
             }
-            float[] latents = denoise(cond, uncond, init, lh, lw, schedule, request.guidanceScale(), null);
+            SteeringSession steering = null;
+            if (request.steering() != null) {
+                if (classifier == null) {
+                    throw new IllegalStateException("steering needs a relation classifier: load one with "
+                            + "StableDiffusion.builder().optRelationClassifier(path)");
+                }
+                steering = new SteeringSession(request.steering(), tokenizer.tokenize(request.prompt()), unet, classifier, cond,
+                        new Shape(1, unet.config().inChannels(), lh, lw));
+            }
+            float[] latents = denoise(cond, uncond, init, lh, lw, schedule, request.guidanceScale(), steering, null);
             long t2 = System.nanoTime();
             float[] pixels = decode(scope, latents, lh, lw);
             BufferedImage image = PngImages.fromChw(pixels, height, width);
             long t3 = System.nanoTime();
-            int calls = schedule.timesteps().length;
-            StageTimings timings = new StageTimings(t1 - t0, t2 - t1, 0, t3 - t2, calls);
+            int calls = schedule.timesteps().length + (steering == null ? 0 : steering.evaluations());
+            StageTimings timings = new StageTimings(t1 - t0, t2 - t1, steering == null ? 0 : steering.nanos(), t3 - t2, calls);
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("prompt", request.prompt());
             if (!request.negativePrompt().isEmpty()) {
@@ -276,12 +294,18 @@ public final class StableDiffusion implements Sampler {
             meta.put("model", description);
             meta.put("noise", "java.util.Random(seed).nextGaussian");
             meta.put("software", "steer");
-            return new GenerationResult(image, request, latents, timings, List.of(), meta);
+            if (steering != null) {
+                meta.putAll(steering.metadata());
+            }
+            return new GenerationResult(image, request, latents, timings, steering == null ? List.of() : steering.reports(), meta);
         }
     }
 
     @Override
     public void close() {
+        if (classifier != null) {
+            classifier.close();
+        }
         manager.close();
     }
 
@@ -296,6 +320,7 @@ public final class StableDiffusion implements Sampler {
         private Device device;
         private SchedulerType schedulerType;
         private Long randomSeed;
+        private Path classifierPath;
 
         private Builder() {
         }
@@ -321,6 +346,16 @@ public final class StableDiffusion implements Sampler {
         /** Uses this scheduler type with the folder's scheduler config. */
         public Builder optScheduler(SchedulerType type) {
             this.schedulerType = type;
+            return this;
+        }
+
+        /**
+         * Loads a relation classifier for steering: a published Learn-to-Steer {@code .pth} checkpoint,
+         * or the library's format (a folder, or a {@code .safetensors} file with its {@code config.json}).
+         * It must have been trained on this model's attention maps.
+         */
+        public Builder optRelationClassifier(Path checkpoint) {
+            this.classifierPath = checkpoint;
             return this;
         }
 
@@ -370,7 +405,9 @@ public final class StableDiffusion implements Sampler {
                 String desc = folder.toAbsolutePath().normalize().getFileName() + " (UNet "
                         + String.format(Locale.ROOT, "%.0fM", unet.parameterCount() / 1e6) + " params"
                         + (randomSeed != null ? ", random weights seed " + randomSeed : "") + ")";
-                return new StableDiffusion(manager, tokenizer, text, unet, vae, sched, desc);
+                RelationClassifier relations = classifierPath == null ? null
+                        : PublishedRelationClassifier.load(classifierPath, manager);
+                return new StableDiffusion(manager, tokenizer, text, unet, vae, sched, relations, desc);
             } catch (RuntimeException e) {
                 manager.close();
                 throw e;

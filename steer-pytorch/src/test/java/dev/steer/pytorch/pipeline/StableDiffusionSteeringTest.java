@@ -1,0 +1,102 @@
+package dev.steer.pytorch.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.steer.core.generation.GenerationRequest;
+import dev.steer.core.generation.GenerationResult;
+import dev.steer.core.image.PngImages;
+import dev.steer.core.relation.RelationTriplet;
+import dev.steer.core.relation.SpatialRelation;
+import dev.steer.core.steering.SteeringConfig;
+import dev.steer.core.steering.SteeringRequest;
+import dev.steer.core.steering.SteeringStepReport;
+import dev.steer.core.testing.Conformance;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StableDiffusionSteeringTest {
+    @TempDir
+    static Path tmp;
+
+    private static StableDiffusion sd;
+
+    @BeforeAll
+    static void load() throws Exception {
+        Path folder = TinyModelFolders.create(tmp.resolve("tiny-random"));
+        Path cfg = folder.resolve("text_encoder/config.json");
+        Files.writeString(cfg, Files.readString(cfg).replace("\"vocab_size\": 1000", "\"vocab_size\": 49408"));
+        sd = StableDiffusion.builder().setModelFolder(folder).optRandomWeights(5)
+                .optRelationClassifier(Conformance.dir("classifier-sd2-reference").resolve("classifier.pth")).build();
+    }
+
+    @AfterAll
+    static void close() {
+        sd.close();
+    }
+
+    private static GenerationRequest.Builder request(String prompt) {
+        return GenerationRequest.builder(prompt).optSteps(6).optSize(64, 64).optSeed(3);
+    }
+
+    @Test
+    void steersTheFirstHalfWithRelationsParsedFromThePromptAndReportsEachStep() throws Exception {
+        List<SteeringStepReport> heard = new ArrayList<>();
+        SteeringRequest steering = SteeringRequest.fromPrompt()
+                .withConfig(SteeringConfig.DEFAULTS.withMaxIterations(3).withStepSize(50f))
+                .withListener(heard::add);
+        String prompt = "a photo of a dog right of a teddy bear";
+        GenerationResult steered = sd.generate(request(prompt).optSteering(steering).build());
+        GenerationResult vanilla = sd.generate(request(prompt).build());
+
+        assertEquals(3, steered.steering().size(), "steps 0..2 of 6 are steered");
+        assertEquals(steered.steering(), heard);
+        for (SteeringStepReport r : steered.steering()) {
+            assertTrue(r.iterations() >= 1 && r.iterations() <= 3);
+            assertTrue(r.lossAfter() < r.lossBefore(), "loss " + r.lossBefore() + " -> " + r.lossAfter());
+            assertEquals(5, r.probabilities().length);
+            assertEquals(null, r.abandoned());
+        }
+        // each steered step evaluates once per update plus once to see the target met (or for the final telemetry)
+        int evaluations = steered.steering().stream().mapToInt(r -> r.iterations() + 1).sum();
+        assertEquals(6 + evaluations, steered.timings().unetCalls());
+        assertTrue(steered.timings().steering() > 0);
+        assertNotEquals(vanilla.finalLatents()[0], steered.finalLatents()[0], "steering changed the latent");
+        Map<String, String> text = PngImages.readText(steered.save(tmp.resolve("steered.png")));
+        assertEquals("[(dog, to the right of, teddy bear)]", text.get("steering_relations"));
+        assertTrue(text.get("steering_summary").startsWith("3 steps steered"), text.get("steering_summary"));
+        assertFalse(PngImages.readText(vanilla.save(tmp.resolve("vanilla.png"))).containsKey("steering_relations"));
+    }
+
+    @Test
+    void explicitTripletsNeedTheirWordsInThePrompt() {
+        SteeringRequest steering = SteeringRequest.of(RelationTriplet.of("cat", SpatialRelation.ABOVE, "dog"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> sd.generate(request("a photo of a dog and a bird").optSteering(steering).build()));
+        assertTrue(e.getMessage().contains("cat") && e.getMessage().contains("a photo of a dog and a bird"), e.getMessage());
+    }
+
+    @Test
+    void promptWithoutARelationCannotBeSteeredFromThePrompt() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> sd.generate(request("a photo of a dog").optSteering(SteeringRequest.fromPrompt()).build()));
+        assertTrue(e.getMessage().contains("no spatial relation"), e.getMessage());
+    }
+
+    @Test
+    void unsupportedRelationPhraseIsNamed() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> sd.generate(request("a dog behind a cat").optSteering(SteeringRequest.fromPrompt()).build()));
+        assertTrue(e.getMessage().contains("behind"), e.getMessage());
+    }
+}
