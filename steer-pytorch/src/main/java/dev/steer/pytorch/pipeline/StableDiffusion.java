@@ -23,9 +23,9 @@ import dev.steer.core.scheduler.Schedulers;
 import dev.steer.core.steering.SteeringStepReport;
 import dev.steer.core.tokenizer.ClipTokenizer;
 import dev.steer.core.relation.RelationClassifier;
+import dev.steer.pytorch.attention.TorchAttentionProbe;
 import dev.steer.pytorch.clip.ClipTextModel;
 import dev.steer.pytorch.relation.PublishedRelationClassifier;
-import dev.steer.pytorch.unet.CrossAttentionHook;
 import dev.steer.pytorch.unet.UNet2DConditionModel;
 import dev.steer.pytorch.vae.AutoencoderKL;
 import dev.steer.pytorch.weights.ModelWeights;
@@ -164,6 +164,26 @@ public final class StableDiffusion implements Sampler {
         SteeringStepReport refine(int index, int total, float[] latents, Schedule schedule);
     }
 
+    /**
+     * Looks inside chosen denoising steps: asks for an attention probe on the conditional branch of
+     * the guided UNet call and receives the step's inputs and guided prediction before the scheduler
+     * step. Used for the steering pictures.
+     */
+    public interface StepObserver {
+        /** A probe for this step's UNet call, or null to skip the step. */
+        TorchAttentionProbe probeFor(int step);
+
+        /**
+         * Called after the guided prediction of an observed step.
+         *
+         * @param latents the latent the UNet saw (before the scheduler step)
+         * @param guidedPrediction the guided model output
+         * @param maps the probe's classifier input [2, N, 16, 16], flattened
+         * @param scope the step's scope, for any decoding
+         */
+        void onStep(int step, float[] latents, float[] guidedPrediction, float[] maps, Schedule schedule, NDManager scope);
+    }
+
     /** Receives each denoising step's result; used for previews, telemetry and conformance tests. */
     @FunctionalInterface
     public interface StepListener {
@@ -186,7 +206,7 @@ public final class StableDiffusion implements Sampler {
      */
     public float[] denoise(NDArray cond, NDArray uncond, float[] initLatents, int latentHeight, int latentWidth,
             Schedule schedule, float guidance, StepListener listener) {
-        return denoise(cond, uncond, initLatents, latentHeight, latentWidth, schedule, guidance, null, listener);
+        return denoise(cond, uncond, initLatents, latentHeight, latentWidth, schedule, guidance, null, null, listener);
     }
 
     /**
@@ -194,7 +214,7 @@ public final class StableDiffusion implements Sampler {
      * (Learn-to-Steer) that may change the latent.
      */
     public float[] denoise(NDArray cond, NDArray uncond, float[] initLatents, int latentHeight, int latentWidth,
-            Schedule schedule, float guidance, StepRefiner refiner, StepListener listener) {
+            Schedule schedule, float guidance, StepRefiner refiner, StepObserver observer, StepListener listener) {
         boolean cfg = guidance > 1f;
         int channels = unet.config().inChannels();
         float[] latents = initLatents.clone();
@@ -213,7 +233,8 @@ public final class StableDiffusion implements Sampler {
                     x = NDArrays.concat(new NDList(x, x), 0);
                 }
                 NDArray t = step.create(new float[] {modelTimesteps[i]});
-                NDArray out = unet.forward(x, t, context, (CrossAttentionHook) null);
+                TorchAttentionProbe probe = observer == null ? null : observer.probeFor(i);
+                NDArray out = unet.forward(x, t, context, probe == null ? null : probe.asHook(cfg ? 1 : 0));
                 NDArray guided;
                 if (cfg) {
                     NDArray u = out.get(0);
@@ -222,7 +243,11 @@ public final class StableDiffusion implements Sampler {
                 } else {
                     guided = out.get(0);
                 }
-                latents = schedule.step(guided.toFloatArray(), i, latents);
+                float[] prediction = guided.toFloatArray();
+                if (probe != null) {
+                    observer.onStep(i, latents, prediction, probe.classifierInput().toFloatArray(), schedule, step);
+                }
+                latents = schedule.step(prediction, i, latents);
             }
             if (listener != null) {
                 listener.onStep(i, timesteps[i], latents);
@@ -259,12 +284,7 @@ public final class StableDiffusion implements Sampler {
             NDArray cond = encodePrompt(scope, request.prompt());
             NDArray uncond = request.guidanceScale() > 1f ? encodePrompt(scope, request.negativePrompt()) : null;
             long t1 = System.nanoTime();
-            int count = unet.config().inChannels() * lh * lw;
-            float[] init = InitialNoise.gaussian(request.seed(), count);
-            float sigma = schedule.initNoiseSigma();
-            for (int i = 0; i < count; i++) {
-                init[i] *= sigma;
-            }
+            float[] init = initialLatents(request.seed(), lh, lw, schedule);
             SteeringSession steering = null;
             if (request.steering() != null) {
                 if (classifier == null) {
@@ -274,7 +294,14 @@ public final class StableDiffusion implements Sampler {
                 steering = new SteeringSession(request.steering(), tokenizer.tokenize(request.prompt()), unet, classifier, cond,
                         new Shape(1, unet.config().inChannels(), lh, lw));
             }
-            float[] latents = denoise(cond, uncond, init, lh, lw, schedule, request.guidanceScale(), steering, null);
+            PictureRecorder pictures = null;
+            if (steering != null && request.steering().picturesDir() != null) {
+                var first = steering.bindings().get(0);
+                SteeringSession s = steering;
+                pictures = new PictureRecorder(this, first.subjectPositions(), first.objectPositions(),
+                        i -> s.isSteered(i, schedule.size()), lh, lw, height, width);
+            }
+            float[] latents = denoise(cond, uncond, init, lh, lw, schedule, request.guidanceScale(), steering, pictures, null);
             long t2 = System.nanoTime();
             float[] pixels = decode(scope, latents, lh, lw);
             BufferedImage image = PngImages.fromChw(pixels, height, width);
@@ -297,7 +324,44 @@ public final class StableDiffusion implements Sampler {
             if (steering != null) {
                 meta.putAll(steering.metadata());
             }
+            if (pictures != null) {
+                writePictures(request, pictures, image, meta, steering);
+                meta.put("steering_pictures", request.steering().picturesDir().toString());
+            }
             return new GenerationResult(image, request, latents, timings, steering == null ? List.of() : steering.reports(), meta);
+        }
+    }
+
+    /** The seeded initial latent, scaled by the schedule's init noise sigma. */
+    private float[] initialLatents(long seed, int latentHeight, int latentWidth, Schedule schedule) {
+        float[] init = InitialNoise.gaussian(seed, unet.config().inChannels() * latentHeight * latentWidth);
+        float sigma = schedule.initNoiseSigma();
+        for (int i = 0; i < init.length; i++) {
+            init[i] *= sigma;
+        }
+        return init;
+    }
+
+    /** Runs the vanilla baseline with the same seed, recording the same steps, and writes the pictures. */
+    private void writePictures(GenerationRequest request, PictureRecorder steered, BufferedImage steeredImage,
+            Map<String, String> meta, SteeringSession steering) {
+        GenerationRequest plain = request.withoutSteering();
+        var first = steering.bindings().get(0);
+        int lh = steeredImage.getHeight() / vaeScale;
+        int lw = steeredImage.getWidth() / vaeScale;
+        Scheduler sched = request.scheduler() == null ? scheduler : Schedulers.create(request.scheduler(), scheduler.config());
+        Schedule schedule = sched.schedule(request.steps());
+        PictureRecorder vanilla = new PictureRecorder(this, first.subjectPositions(), first.objectPositions(),
+                i -> steering.isSteered(i, schedule.size()), lh, lw, steeredImage.getHeight(), steeredImage.getWidth());
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray cond = encodePrompt(scope, plain.prompt());
+            NDArray uncond = plain.guidanceScale() > 1f ? encodePrompt(scope, plain.negativePrompt()) : null;
+            float[] init = initialLatents(plain.seed(), lh, lw, schedule);
+            float[] latents = denoise(cond, uncond, init, lh, lw, schedule, plain.guidanceScale(), null, vanilla, null);
+            BufferedImage vanillaImage = PngImages.fromChw(decode(scope, latents, lh, lw), steeredImage.getHeight(),
+                    steeredImage.getWidth());
+            PictureRecorder.write(request.steering().picturesDir(), first.triplet().subject(), first.triplet().object(),
+                    steered, vanilla, steeredImage, vanillaImage, meta);
         }
     }
 

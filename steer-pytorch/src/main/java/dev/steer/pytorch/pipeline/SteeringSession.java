@@ -62,6 +62,16 @@ final class SteeringSession implements StableDiffusion.StepRefiner {
         this.steerer = new GradientSteerer(request.config(), triplets, request.listener());
     }
 
+    /** Token bindings of the triplets, in order. */
+    List<TokenBinding> bindings() {
+        return List.copyOf(bindings.values());
+    }
+
+    /** Whether step {@code index} of {@code total} is steered. */
+    boolean isSteered(int index, int total) {
+        return steerer.isSteered(index, total);
+    }
+
     /** The triplets, in cycling order. */
     List<RelationTriplet> triplets() {
         return steerer.triplets();

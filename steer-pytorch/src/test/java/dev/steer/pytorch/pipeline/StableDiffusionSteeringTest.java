@@ -79,6 +79,21 @@ class StableDiffusionSteeringTest {
     }
 
     @Test
+    void writesHeatmapPicturesOfEachSteeredStepBesideVanilla() throws Exception {
+        Path dir = tmp.resolve("pictures");
+        SteeringRequest steering = SteeringRequest.of(RelationTriplet.of("cup", SpatialRelation.ABOVE, "book"))
+                .withConfig(SteeringConfig.DEFAULTS.withMaxIterations(1)).withPictures(dir);
+        GenerationResult r = sd.generate(request("a red cup and a blue book").optSteering(steering).build());
+        assertEquals(dir.toString(), r.metadata().get("steering_pictures"));
+        for (String f : List.of("step-00.png", "step-01.png", "step-02.png", "final.png")) {
+            java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(dir.resolve(f).toFile());
+            assertTrue(img.getWidth() > 128 && img.getHeight() > 128, f);
+            assertEquals("a red cup and a blue book", PngImages.readText(dir.resolve(f)).get("prompt"));
+        }
+        assertFalse(Files.exists(dir.resolve("step-03.png")), "only steered steps are pictured");
+    }
+
+    @Test
     void explicitTripletsNeedTheirWordsInThePrompt() {
         SteeringRequest steering = SteeringRequest.of(RelationTriplet.of("cat", SpatialRelation.ABOVE, "dog"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
