@@ -5,10 +5,8 @@ import dev.steer.core.generation.GenerationResult;
 import dev.steer.core.scheduler.SchedulerType;
 import dev.steer.pytorch.pipeline.StableDiffusion;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
-import java.util.Deque;
-import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * Generates one image from a Stable Diffusion 1.x / 2.x folder in the diffusers layout and prints
@@ -21,95 +19,63 @@ import java.util.Locale;
  * </pre>
  */
 public final class Generate {
+    static final Set<String> FLAGS = Set.of("--model", "--prompt", "--negative", "--steps", "--guidance", "--seed", "--size",
+            "--scheduler", "--variant", "--random-weights", "--out");
+
     private Generate() {
     }
 
     /** Entry point. */
-    public static void main(String[] args) throws Exception {
-        Deque<String> a = new ArrayDeque<>(List.of(args));
-        Path model = null;
-        Path out = Path.of("steer-output.png");
-        String prompt = "a photo of a dog right of a teddy bear";
-        String negative = "";
-        int steps = 25;
-        float guidance = 7.5f;
-        long seed = 0;
-        int width = 0;
-        int height = 0;
-        SchedulerType scheduler = null;
-        String variant = null;
-        Long randomWeights = null;
-        while (!a.isEmpty()) {
-            String flag = a.pop();
-            switch (flag) {
-                case "--model" -> model = Path.of(value(a, flag));
-                case "--prompt" -> prompt = value(a, flag);
-                case "--negative" -> negative = value(a, flag);
-                case "--steps" -> steps = Integer.parseInt(value(a, flag));
-                case "--guidance" -> guidance = Float.parseFloat(value(a, flag));
-                case "--seed" -> seed = Long.parseLong(value(a, flag));
-                case "--size" -> {
-                    String[] wh = value(a, flag).toLowerCase(Locale.ROOT).split("x");
-                    width = Integer.parseInt(wh[0]);
-                    height = Integer.parseInt(wh[wh.length - 1]);
-                }
-                case "--scheduler" -> scheduler = SchedulerType.parse(value(a, flag));
-                case "--variant" -> variant = value(a, flag);
-                case "--random-weights" -> randomWeights = Long.parseLong(value(a, flag));
-                case "--out" -> out = Path.of(value(a, flag));
-                case "--help", "-h" -> {
-                    usage();
-                    return;
-                }
-                default -> {
-                    System.err.println("unknown option " + flag);
-                    usage();
-                    System.exit(2);
-                }
+    public static void main(String[] argv) throws Exception {
+        Args a;
+        try {
+            a = Args.parse(argv, FLAGS);
+            if (!a.has("--model")) {
+                throw new IllegalArgumentException("--model is required");
             }
-        }
-        if (model == null) {
-            usage();
+        } catch (IllegalArgumentException e) {
+            System.err.println(e.getMessage());
+            System.err.println("usage: Generate --model DIR [--prompt TEXT] [--negative TEXT] [--steps N] [--guidance G] [--seed S]\n"
+                    + "                [--size WxH] [--scheduler ddim|euler|dpm++2m|pndm] [--variant fp16]\n"
+                    + "                [--random-weights SEED] [--out FILE.png]");
             System.exit(2);
+            return;
         }
         long t0 = System.nanoTime();
-        StableDiffusion.Builder builder = StableDiffusion.builder().setModelFolder(model);
-        if (variant != null) {
-            builder.optVariant(variant);
-        }
-        if (randomWeights != null) {
-            builder.optRandomWeights(randomWeights);
-        }
-        if (scheduler != null) {
-            builder.optScheduler(scheduler);
-        }
-        try (StableDiffusion sd = builder.build()) {
+        try (StableDiffusion sd = loader(a).build()) {
             System.out.printf(Locale.ROOT, "loaded %s in %.2fs%n", sd.modelDescription(), (System.nanoTime() - t0) / 1e9);
-            GenerationRequest request = GenerationRequest.builder(prompt)
-                    .optNegativePrompt(negative)
-                    .optSteps(steps)
-                    .optGuidanceScale(guidance)
-                    .optSeed(seed)
-                    .optSize(width, height)
-                    .build();
-            GenerationResult result = sd.generate(request);
+            GenerationResult result = sd.generate(request(a, "a photo of a dog right of a teddy bear").build());
+            Path out = Path.of(a.get("--out", "steer-output.png"));
             result.save(out);
             System.out.println("stages: " + result.timings());
-            System.out.printf(Locale.ROOT, "per denoising step: %.3fs%n", result.timings().denoising() / 1e9 / steps);
+            System.out.printf(Locale.ROOT, "per denoising step: %.3fs%n", result.timings().denoising() / 1e9 / result.request().steps());
             System.out.println("wrote " + out.toAbsolutePath());
         }
     }
 
-    private static String value(Deque<String> a, String flag) {
-        if (a.isEmpty()) {
-            throw new IllegalArgumentException(flag + " needs a value");
+    /** The pipeline builder for the shared model flags. */
+    static StableDiffusion.Builder loader(Args a) {
+        StableDiffusion.Builder builder = StableDiffusion.builder().setModelFolder(Path.of(a.get("--model", ".")));
+        if (a.has("--variant")) {
+            builder.optVariant(a.get("--variant", null));
         }
-        return a.pop();
+        if (a.has("--random-weights")) {
+            builder.optRandomWeights(a.getLong("--random-weights", 0));
+        }
+        if (a.has("--scheduler")) {
+            builder.optScheduler(SchedulerType.parse(a.get("--scheduler", null)));
+        }
+        return builder;
     }
 
-    private static void usage() {
-        System.err.println("usage: Generate --model DIR [--prompt TEXT] [--negative TEXT] [--steps N] [--guidance G] [--seed S]\n"
-                + "                [--size WxH] [--scheduler ddim|euler|dpm++2m|pndm] [--variant fp16]\n"
-                + "                [--random-weights SEED] [--out FILE.png]");
+    /** The request for the shared generation flags. */
+    static GenerationRequest.Builder request(Args a, String defaultPrompt) {
+        int[] size = a.size("--size");
+        return GenerationRequest.builder(a.get("--prompt", defaultPrompt))
+                .optNegativePrompt(a.get("--negative", ""))
+                .optSteps(a.getInt("--steps", 25))
+                .optGuidanceScale(a.getFloat("--guidance", 7.5f))
+                .optSeed(a.getLong("--seed", 0))
+                .optSize(size[0], size[1]);
     }
 }
