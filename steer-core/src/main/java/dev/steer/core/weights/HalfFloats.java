@@ -23,4 +23,39 @@ public final class HalfFloats {
         }
         return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
     }
+
+    /** Converts a float to the bits of the nearest float16 (ties to even; overflow to infinity). */
+    public static short floatToHalf(float value) {
+        int bits = Float.floatToRawIntBits(value);
+        int sign = (bits >>> 16) & 0x8000;
+        int exp = (bits >>> 23) & 0xff;
+        int mant = bits & 0x7fffff;
+        if (exp == 0xff) {
+            return (short) (sign | 0x7c00 | (mant != 0 ? 0x200 : 0));
+        }
+        int e = exp - 127 + 15;
+        if (e >= 0x1f) {
+            return (short) (sign | 0x7c00);
+        }
+        if (e <= 0) {
+            if (e < -10) {
+                return (short) sign;
+            }
+            int m = mant | 0x800000;
+            int shift = 14 - e;
+            int half = m >> shift;
+            int rest = m & ((1 << shift) - 1);
+            int midpoint = 1 << (shift - 1);
+            if (rest > midpoint || (rest == midpoint && (half & 1) == 1)) {
+                half++;
+            }
+            return (short) (sign | half);
+        }
+        int half = (e << 10) | (mant >> 13);
+        int rest = mant & 0x1fff;
+        if (rest > 0x1000 || (rest == 0x1000 && (half & 1) == 1)) {
+            half++; // may carry into the exponent, which is the correct rounding
+        }
+        return (short) (sign | half);
+    }
 }

@@ -16,7 +16,8 @@ import java.util.Map;
  * Writes a safetensors file: a little-endian u64 header length, a JSON header (per tensor
  * {@code dtype}, {@code shape}, {@code data_offsets}; optional {@code __metadata__} of strings),
  * padded with spaces to a multiple of 8 bytes, then the tensors' bytes in header order. Float
- * tensors are written as F32, integer tensors as I64. The file is written next to its destination
+ * tensors are written as F32 (or F16 when their dtype says so, rounded to nearest even), integer
+ * tensors as I64. The file is written next to its destination
  * and moved into place, so a failed write never leaves a partial file under the final name.
  */
 public final class SafetensorsWriter {
@@ -39,9 +40,9 @@ public final class SafetensorsWriter {
         long offset = 0;
         for (Map.Entry<String, TensorData> e : tensors.entrySet()) {
             TensorData t = e.getValue();
-            long bytes = t.elementCount() * (t.isFloating() ? 4L : 8L);
+            long bytes = t.elementCount() * elementBytes(t);
             JsonObject entry = new JsonObject();
-            entry.addProperty("dtype", t.isFloating() ? "F32" : "I64");
+            entry.addProperty("dtype", t.dtype() == TensorDType.F16 ? "F16" : t.isFloating() ? "F32" : "I64");
             JsonArray shape = new JsonArray();
             for (long d : t.shape()) {
                 shape.add(d);
@@ -69,7 +70,14 @@ public final class SafetensorsWriter {
                 out.write(head);
                 ByteBuffer chunk = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
                 for (TensorData t : tensors.values()) {
-                    if (t.isFloating()) {
+                    if (t.dtype() == TensorDType.F16) {
+                        for (float v : t.floats()) {
+                            if (chunk.remaining() < 2) {
+                                flush(chunk, out);
+                            }
+                            chunk.putShort(HalfFloats.floatToHalf(v));
+                        }
+                    } else if (t.isFloating()) {
                         for (float v : t.floats()) {
                             if (chunk.remaining() < 4) {
                                 flush(chunk, out);
@@ -96,6 +104,10 @@ public final class SafetensorsWriter {
             }
             throw new WeightsFormatException(file, "cannot write: " + e.getMessage(), e);
         }
+    }
+
+    private static long elementBytes(TensorData t) {
+        return t.dtype() == TensorDType.F16 ? 2L : t.isFloating() ? 4L : 8L;
     }
 
     private static void flush(ByteBuffer chunk, OutputStream out) throws IOException {

@@ -161,6 +161,23 @@ public final class ModelWeights {
         p.set(value);
     }
 
+    /**
+     * Writes every parameter of {@code module} to a safetensors file under its checkpoint name, as
+     * float32 or float16 ({@code dtype} F32 or F16), with optional metadata.
+     */
+    public static void save(Module module, Path file, TensorDType dtype, Map<String, String> metadata) {
+        if (dtype != TensorDType.F32 && dtype != TensorDType.F16) {
+            throw new IllegalArgumentException("weights are saved as F32 or F16, not " + dtype);
+        }
+        Map<String, dev.steer.core.weights.TensorData> tensors = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, Weight> e : module.namedParameters().entrySet()) {
+            long[] shape = e.getValue().shape().getShape();
+            tensors.put(e.getKey(), new dev.steer.core.weights.TensorData(dtype, shape,
+                    dev.steer.core.weights.TensorData.contiguousStrides(shape), 0, e.getValue().value().toFloatArray(), null));
+        }
+        dev.steer.core.weights.SafetensorsWriter.write(file, tensors, metadata);
+    }
+
     /** Maps a safetensors dtype to DJL's, for callers that create arrays themselves. */
     public static DataType toDataType(TensorDType dtype) {
         return switch (dtype) {
