@@ -20,12 +20,14 @@ public final class OnnxTextEncoder implements AutoCloseable {
     private final String inputName;
     private final String outputName;
     private final int vocabSize;
+    private final int hiddenSize;
 
     private OnnxTextEncoder(OnnxSession session, String inputName, String outputName, int vocabSize) {
         this.session = session;
         this.inputName = inputName;
         this.outputName = outputName;
         this.vocabSize = vocabSize;
+        this.hiddenSize = (int) GraphInspection.fixedDim(session.declaredOutputs().get(outputName), -1);
     }
 
     /**
@@ -64,6 +66,11 @@ public final class OnnxTextEncoder implements AutoCloseable {
     /** Rows of the token embedding table (the vocabulary size), or -1 when the graph does not show it. */
     public int vocabSize() {
         return vocabSize;
+    }
+
+    /** The width of the hidden states (declared last dimension of the output), or -1 when not declared. */
+    public int hiddenSize() {
+        return hiddenSize;
     }
 
     /** Encodes one prompt's ids to [1, tokens, dim]. */

@@ -47,10 +47,12 @@ public final class OnnxUNet implements AutoCloseable {
     private final int[] exportSize;
     private final int timestepRank;
     private final long timestepFixedLength;
+    private final long parameterCount;
     private volatile List<CrossAttentionLayer> layers;
 
     private OnnxUNet(OnnxSession session, String sampleName, String timestepName, String contextName, String outputName,
-            List<CrossAttentionTaps.Tap> taps, int downsampleFactor) {
+            List<CrossAttentionTaps.Tap> taps, int downsampleFactor, long parameterCount) {
+        this.parameterCount = parameterCount;
         this.session = session;
         this.sampleName = sampleName;
         this.timestepName = timestepName;
@@ -101,12 +103,25 @@ public final class OnnxUNet implements AutoCloseable {
         }
         int downs = GraphInspection.countStages(model, "down_blocks", "downsamplers");
         OnnxSession session = OnnxSession.open(file, model, edit, settings);
-        return new OnnxUNet(session, "sample", timestep, "encoder_hidden_states", model.outputs().get(0).name(), taps, 1 << downs);
+        long params = 0;
+        for (var init : model.initializers()) {
+            long n = 1;
+            for (long d : init.dims()) {
+                n *= d;
+            }
+            params += n;
+        }
+        return new OnnxUNet(session, "sample", timestep, "encoder_hidden_states", model.outputs().get(0).name(), taps, 1 << downs, params);
     }
 
     /** The graph file. */
     public Path file() {
         return session.file();
+    }
+
+    /** Number of weights (elements of the graph's initializers). */
+    public long parameterCount() {
+        return parameterCount;
     }
 
     /** How many times the UNet halves the latent (latent sizes must be multiples of it). */

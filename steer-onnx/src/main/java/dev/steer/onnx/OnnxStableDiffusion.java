@@ -1,0 +1,421 @@
+package dev.steer.onnx;
+
+import ai.onnxruntime.OrtSession;
+import dev.steer.core.generation.GenerationRequest;
+import dev.steer.core.generation.GenerationResult;
+import dev.steer.core.generation.InitialNoise;
+import dev.steer.core.generation.Sampler;
+import dev.steer.core.generation.StageTimings;
+import dev.steer.core.image.PngImages;
+import dev.steer.core.model.ConfigJson;
+import dev.steer.core.model.ModelConfigException;
+import dev.steer.core.model.VaeConfig;
+import dev.steer.core.scheduler.Schedule;
+import dev.steer.core.scheduler.Scheduler;
+import dev.steer.core.scheduler.SchedulerType;
+import dev.steer.core.scheduler.Schedulers;
+import dev.steer.core.steering.SteeringStepReport;
+import dev.steer.core.tokenizer.ClipTokenizer;
+import java.awt.image.BufferedImage;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * A Stable Diffusion (1.x / 2.x) text-to-image pipeline on ONNX Runtime, without LibTorch: a model
+ * folder in the Optimum ONNX layout ({@code text_encoder/model.onnx}, {@code unet/model.onnx},
+ * {@code vae_decoder/model.onnx}, {@code vae_encoder/model.onnx}, {@code tokenizer/},
+ * {@code scheduler/}) run as diffusers' {@code StableDiffusionPipeline} does: classifier-free
+ * guidance on the batch [unconditional, conditional], guided = u + g (c - u), with the pure-Java
+ * schedulers of steer-core.
+ *
+ * <pre>{@code
+ * try (OnnxStableDiffusion sd = OnnxStableDiffusion.builder().setModelFolder(Path.of("sd-1.5-onnx")).build()) {
+ *     sd.generate(GenerationRequest.builder("a red cube left of a blue ball").optSeed(7).build())
+ *       .save(Path.of("out.png"));
+ * }
+ * }</pre>
+ *
+ * <p>Graphs may keep their weights inline or in external data files next to them (real UNets
+ * exceed protobuf's 2 GB limit). The UNet graph is rewritten in memory at load time so its
+ * cross-attention probabilities can be fetched (see {@link OnnxUNet}); the files are never
+ * modified and nothing is written into the folder. Initial noise comes from {@link InitialNoise},
+ * as on the PyTorch backend, so a seed gives the same starting latent on both. All native
+ * resources (the ONNX Runtime sessions) are owned by this object and released by {@link #close()}.
+ * Not thread-safe: use one instance per thread.
+ */
+public final class OnnxStableDiffusion implements Sampler {
+    private final ClipTokenizer tokenizer;
+    private final OnnxTextEncoder textEncoder;
+    private final OnnxUNet unet;
+    private final OnnxVae vae;
+    private final Scheduler scheduler;
+    private final float scalingFactor;
+    private final int defaultLatentSize;
+    private final String description;
+
+    private OnnxStableDiffusion(ClipTokenizer tokenizer, OnnxTextEncoder textEncoder, OnnxUNet unet, OnnxVae vae, Scheduler scheduler,
+            float scalingFactor, int defaultLatentSize, String description) {
+        this.tokenizer = tokenizer;
+        this.textEncoder = textEncoder;
+        this.unet = unet;
+        this.vae = vae;
+        this.scheduler = scheduler;
+        this.scalingFactor = scalingFactor;
+        this.defaultLatentSize = defaultLatentSize;
+        this.description = description;
+    }
+
+    /** Starts configuring a pipeline. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The tokenizer. */
+    public ClipTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** The text encoder. */
+    public OnnxTextEncoder textEncoder() {
+        return textEncoder;
+    }
+
+    /** The denoiser. */
+    public OnnxUNet unet() {
+        return unet;
+    }
+
+    /** The autoencoder. */
+    public OnnxVae vae() {
+        return vae;
+    }
+
+    /** The scheduler from the model folder (or the one chosen in the builder). */
+    public Scheduler scheduler() {
+        return scheduler;
+    }
+
+    /** Pixels per latent cell (8 for SD). */
+    public int vaeScaleFactor() {
+        return vae.scaleFactor();
+    }
+
+    /** The VAE's latent scaling factor (0.18215 for SD 1.x and 2.x). */
+    public float scalingFactor() {
+        return scalingFactor;
+    }
+
+    @Override
+    public String modelDescription() {
+        return description;
+    }
+
+    /**
+     * Encodes token ids to the text encoder's last hidden state [1, tokens, dim].
+     *
+     * @throws IllegalArgumentException if an id is outside the text encoder's vocabulary (tokenizer and
+     *     text encoder from different models)
+     */
+    public FloatTensor encodeIds(long[] ids) {
+        return textEncoder.encode(ids);
+    }
+
+    /** Tokenizes and encodes a prompt. */
+    public FloatTensor encodePrompt(String prompt) {
+        return encodeIds(tokenizer.tokenize(prompt).idsAsLongs());
+    }
+
+    /**
+     * Refines the latent before a denoising step (steering). Returns null when the step is not steered.
+     */
+    @FunctionalInterface
+    public interface StepRefiner {
+        /** Refines {@code latents} in place before step {@code index} of {@code total}. */
+        SteeringStepReport refine(int index, int total, float[] latents, Schedule schedule);
+    }
+
+    /** Receives each denoising step's result; used for previews, telemetry and conformance tests. */
+    @FunctionalInterface
+    public interface StepListener {
+        /** Called after step {@code index} with the new latent (flattened). */
+        void onStep(int index, int timestep, float[] latents);
+    }
+
+    /**
+     * The denoising loop with classifier-free guidance.
+     *
+     * @param cond conditional hidden states [1, T, D]
+     * @param uncond unconditional hidden states [1, T, D] (unused when guidance is 1 or less)
+     * @param initLatents initial latent already scaled by the schedule's init noise sigma, [C * h * w]
+     * @param latentHeight latent height
+     * @param latentWidth latent width
+     * @param schedule a fresh schedule
+     * @param guidance guidance scale
+     * @param listener called after each step; may be null
+     * @return the final latent
+     */
+    public float[] denoise(FloatTensor cond, FloatTensor uncond, float[] initLatents, int latentHeight, int latentWidth,
+            Schedule schedule, float guidance, StepListener listener) {
+        return denoise(cond, uncond, initLatents, latentHeight, latentWidth, schedule, guidance, null, listener);
+    }
+
+    /**
+     * The denoising loop with classifier-free guidance and, before each step, an optional refiner
+     * (Learn-to-Steer) that may change the latent. With guidance above 1 each step is one UNet call
+     * on the batch [unconditional, conditional].
+     */
+    public float[] denoise(FloatTensor cond, FloatTensor uncond, float[] initLatents, int latentHeight, int latentWidth,
+            Schedule schedule, float guidance, StepRefiner refiner, StepListener listener) {
+        boolean cfg = guidance > 1f;
+        if (cfg && uncond == null) {
+            throw new IllegalArgumentException("guidance " + guidance + " needs the unconditional embedding");
+        }
+        int channels = unet.inChannels();
+        int per = channels * latentHeight * latentWidth;
+        if (initLatents.length != per) {
+            throw new IllegalArgumentException("initial latent has " + initLatents.length + " values, expected " + channels + "x"
+                    + latentHeight + "x" + latentWidth);
+        }
+        FloatTensor context = cfg ? concat(uncond, cond) : cond;
+        float[] latents = initLatents.clone();
+        int[] timesteps = schedule.timesteps();
+        float[] modelTimesteps = schedule.modelTimesteps();
+        for (int i = 0; i < timesteps.length; i++) {
+            if (refiner != null) {
+                refiner.refine(i, timesteps.length, latents, schedule);
+            }
+            float[] modelInput = schedule.scaleModelInput(latents, i);
+            FloatTensor x;
+            if (cfg) {
+                float[] pair = new float[2 * per];
+                System.arraycopy(modelInput, 0, pair, 0, per);
+                System.arraycopy(modelInput, 0, pair, per, per);
+                x = FloatTensor.of(pair, 2, channels, latentHeight, latentWidth);
+            } else {
+                x = FloatTensor.of(modelInput, 1, channels, latentHeight, latentWidth);
+            }
+            float[] out = unet.forward(x, new float[] {modelTimesteps[i]}, context).noise().data();
+            float[] guided;
+            if (cfg) {
+                guided = new float[per];
+                for (int k = 0; k < per; k++) {
+                    float u = out[k];
+                    float c = out[per + k];
+                    guided[k] = u + (c - u) * guidance;
+                }
+            } else {
+                guided = out;
+            }
+            latents = schedule.step(guided, i, latents);
+            if (listener != null) {
+                listener.onStep(i, timesteps[i], latents);
+            }
+        }
+        return latents;
+    }
+
+    private static FloatTensor concat(FloatTensor a, FloatTensor b) {
+        if (a.dim(1) != b.dim(1) || a.dim(2) != b.dim(2)) {
+            throw new IllegalArgumentException("conditional and unconditional embeddings differ in shape: "
+                    + java.util.Arrays.toString(a.shape()) + " vs " + java.util.Arrays.toString(b.shape()));
+        }
+        float[] data = new float[a.size() + b.size()];
+        System.arraycopy(a.data(), 0, data, 0, a.size());
+        System.arraycopy(b.data(), 0, data, a.size(), b.size());
+        return FloatTensor.of(data, a.dim(0) + b.dim(0), a.dim(1), a.dim(2));
+    }
+
+    /** Decodes a latent (divided by the VAE's scaling factor here) to [3, H, W] values in about [-1, 1]. */
+    public float[] decode(float[] latents, int latentHeight, int latentWidth) {
+        int channels = latents.length / (latentHeight * latentWidth);
+        float[] z = new float[latents.length];
+        for (int i = 0; i < z.length; i++) {
+            z[i] = latents[i] / scalingFactor;
+        }
+        return vae.decode(FloatTensor.of(z, 1, channels, latentHeight, latentWidth)).data();
+    }
+
+    @Override
+    public GenerationResult generate(GenerationRequest request) {
+        Objects.requireNonNull(request, "request");
+        if (request.steering() != null) {
+            throw new UnsupportedOperationException("Learn-to-Steer steering is not available on the ONNX backend yet; "
+                    + "generate without steering (request.withoutSteering()) or use the PyTorch backend");
+        }
+        int vaeScale = vae.scaleFactor();
+        int multiple = vaeScale * unet.downsampleFactor();
+        int width = request.width() == 0 ? defaultLatentSize * vaeScale : request.width();
+        int height = request.height() == 0 ? defaultLatentSize * vaeScale : request.height();
+        if (width % multiple != 0 || height % multiple != 0) {
+            throw new IllegalArgumentException("width and height must be multiples of " + multiple + " for this model, got "
+                    + width + "x" + height);
+        }
+        int lh = height / vaeScale;
+        int lw = width / vaeScale;
+        Scheduler sched = request.scheduler() == null ? scheduler : Schedulers.create(request.scheduler(), scheduler.config());
+        Schedule schedule = sched.schedule(request.steps());
+        long t0 = System.nanoTime();
+        FloatTensor cond = encodePrompt(request.prompt());
+        FloatTensor uncond = request.guidanceScale() > 1f ? encodePrompt(request.negativePrompt()) : null;
+        long t1 = System.nanoTime();
+        float[] init = InitialNoise.gaussian(request.seed(), unet.inChannels() * lh * lw);
+        float sigma = schedule.initNoiseSigma();
+        for (int i = 0; i < init.length; i++) {
+            init[i] *= sigma;
+        }
+        float[] latents = denoise(cond, uncond, init, lh, lw, schedule, request.guidanceScale(), null);
+        long t2 = System.nanoTime();
+        float[] pixels = decode(latents, lh, lw);
+        BufferedImage image = PngImages.fromChw(pixels, height, width);
+        long t3 = System.nanoTime();
+        StageTimings timings = new StageTimings(t1 - t0, t2 - t1, 0, t3 - t2, schedule.timesteps().length);
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("prompt", request.prompt());
+        if (!request.negativePrompt().isEmpty()) {
+            meta.put("negative_prompt", request.negativePrompt());
+        }
+        meta.put("seed", Long.toString(request.seed()));
+        meta.put("steps", Integer.toString(request.steps()));
+        meta.put("guidance_scale", Float.toString(request.guidanceScale()));
+        meta.put("scheduler", sched.type().name());
+        meta.put("size", width + "x" + height);
+        meta.put("model", description);
+        meta.put("noise", "java.util.Random(seed).nextGaussian");
+        meta.put("software", "steer");
+        return new GenerationResult(image, request, latents, timings, List.of(), meta);
+    }
+
+    @Override
+    public void close() {
+        RuntimeException failure = null;
+        for (AutoCloseable c : new AutoCloseable[] {unet, vae, textEncoder}) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                if (failure == null) {
+                    failure = e instanceof RuntimeException re ? re : new IllegalStateException(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /**
+     * Configures an {@link OnnxStableDiffusion}: the model folder is required; scheduler, threads and
+     * ONNX Runtime session options are optional.
+     */
+    public static final class Builder {
+        private Path folder;
+        private SchedulerType schedulerType;
+        private int intraOpThreads;
+        private Consumer<OrtSession.SessionOptions> sessionOptions;
+
+        private Builder() {
+        }
+
+        /** The Optimum-layout ONNX model folder (text_encoder/, unet/, vae_decoder/, vae_encoder/, tokenizer/, scheduler/). */
+        public Builder setModelFolder(Path folder) {
+            this.folder = folder;
+            return this;
+        }
+
+        /** Uses this scheduler type with the folder's scheduler config. */
+        public Builder optScheduler(SchedulerType type) {
+            this.schedulerType = type;
+            return this;
+        }
+
+        /** Threads per ONNX Runtime operator (default: ONNX Runtime's choice, one per physical core). */
+        public Builder optIntraOpThreads(int threads) {
+            if (threads < 0) {
+                throw new IllegalArgumentException("threads must be >= 0, got " + threads);
+            }
+            this.intraOpThreads = threads;
+            return this;
+        }
+
+        /**
+         * Changes every session's options before it is created (execution providers, optimization
+         * level, memory settings); called once per graph.
+         */
+        public Builder optSessionOptions(Consumer<OrtSession.SessionOptions> configurer) {
+            this.sessionOptions = configurer;
+            return this;
+        }
+
+        /**
+         * Loads the pipeline.
+         *
+         * @throws ModelConfigException naming the file for a missing or unusable folder, graph, external
+         *     data file, tokenizer or scheduler config
+         */
+        public OnnxStableDiffusion build() {
+            if (folder == null) {
+                throw new IllegalStateException("setModelFolder(...) is required");
+            }
+            OnnxModelFolder mf = OnnxModelFolder.open(folder);
+            Path textFile = mf.graph(OnnxModelFolder.TEXT_ENCODER);
+            Path unetFile = mf.graph(OnnxModelFolder.UNET);
+            Path decoderFile = mf.graph(OnnxModelFolder.VAE_DECODER);
+            Path encoderFile = mf.root().resolve(OnnxModelFolder.VAE_ENCODER).resolve(OnnxModelFolder.GRAPH_FILE);
+            Scheduler sched = Schedulers.load(mf.schedulerConfig());
+            if (schedulerType != null) {
+                sched = Schedulers.create(schedulerType, sched.config());
+            }
+            ClipTokenizer tok = ClipTokenizer.fromFolder(mf.component("tokenizer"));
+            ConfigJson vaeConfig = mf.optionalConfig(OnnxModelFolder.VAE_DECODER);
+            float scaling = vaeConfig == null ? VaeConfig.DEFAULT_SCALING_FACTOR
+                    : vaeConfig.getFloat("scaling_factor", VaeConfig.DEFAULT_SCALING_FACTOR);
+            int configuredScale = -1;
+            if (vaeConfig != null && vaeConfig.has("block_out_channels")) {
+                configuredScale = 1 << (vaeConfig.getInts("block_out_channels").length - 1);
+            }
+            SessionSettings settings = new SessionSettings(intraOpThreads, sessionOptions);
+            List<AutoCloseable> loaded = new ArrayList<>();
+            try {
+                OnnxTextEncoder text = add(loaded, OnnxTextEncoder.load(textFile, settings));
+                OnnxUNet unet = add(loaded, OnnxUNet.load(unetFile, settings));
+                OnnxVae vae = add(loaded, OnnxVae.load(decoderFile, encoderFile, settings, configuredScale));
+                int textDim = text.hiddenSize();
+                if (textDim > 0 && unet.crossAttentionDim() > 0 && textDim != unet.crossAttentionDim()) {
+                    throw new ModelConfigException(unetFile, "takes text embeddings of width " + unet.crossAttentionDim()
+                            + " but the text encoder " + textFile + " produces " + textDim);
+                }
+                ConfigJson unetConfig = mf.optionalConfig(OnnxModelFolder.UNET);
+                int latentSize;
+                if (unetConfig != null && unetConfig.has("sample_size")) {
+                    latentSize = unetConfig.getInt("sample_size");
+                } else if (unet.exportLatentSize() != null) {
+                    latentSize = unet.exportLatentSize()[0];
+                } else {
+                    latentSize = 64;
+                }
+                String desc = folder.toAbsolutePath().normalize().getFileName() + " (ONNX, UNet "
+                        + String.format(Locale.ROOT, "%.0fM", unet.parameterCount() / 1e6) + " params)";
+                return new OnnxStableDiffusion(tok, text, unet, vae, sched, scaling, latentSize, desc);
+            } catch (RuntimeException e) {
+                for (AutoCloseable c : loaded) {
+                    try {
+                        c.close();
+                    } catch (Exception suppressed) {
+                        e.addSuppressed(suppressed);
+                    }
+                }
+                throw e;
+            }
+        }
+
+        private static <T extends AutoCloseable> T add(List<AutoCloseable> loaded, T c) {
+            loaded.add(c);
+            return c;
+        }
+    }
+}
