@@ -1,7 +1,12 @@
 /**
  * The ONNX Runtime backend of steer: Stable Diffusion exports in the Optimum layout run through
- * DJL's OnnxRuntime engine, implementing the {@code steer-core} contracts without LibTorch on the
- * classpath. This module is a placeholder in the build until the backend lands; its test guards the
- * classpath rule.
+ * ONNX Runtime (the session API that DJL's OnnxRuntime engine brings), implementing the
+ * {@code steer-core} contracts without LibTorch on the classpath. All arithmetic outside the
+ * graphs (guidance, schedulers, conversions) is done on Java arrays.
+ *
+ * <p>{@link dev.steer.onnx.OnnxStableDiffusion} is the pipeline; {@link dev.steer.onnx.OnnxTextEncoder},
+ * {@link dev.steer.onnx.OnnxUNet} and {@link dev.steer.onnx.OnnxVae} are its parts. The UNet graph is
+ * rewritten in memory at load time, with the minimal protobuf reader and writer of
+ * {@link dev.steer.onnx.proto}, so its cross-attention probabilities become extra outputs.
  */
 package dev.steer.onnx;
