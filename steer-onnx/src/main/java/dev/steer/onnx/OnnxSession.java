@@ -121,6 +121,25 @@ final class OnnxSession implements AutoCloseable {
         }
     }
 
+    /**
+     * Creates a session for a graph generated in memory (no external data).
+     *
+     * @param source what the graph was made from, named in messages
+     * @throws ModelConfigException naming the source when ONNX Runtime refuses the graph
+     */
+    static OnnxSession openGenerated(Path source, byte[] bytes, SessionSettings settings) {
+        OnnxModelProto model = OnnxModelProto.parse(ByteBuffer.wrap(bytes));
+        OrtEnvironment env = OrtRuntime.environment();
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        try {
+            settings.apply(options);
+            return new OnnxSession(source, env, env.createSession(bytes, options), options, model);
+        } catch (OrtException | RuntimeException e) {
+            options.close();
+            throw new ModelConfigException(source, "ONNX Runtime cannot load the graph generated from it: " + e.getMessage());
+        }
+    }
+
     private static void checkExternalData(Path file, Path dir, OnnxModelProto model) {
         Map<String, Long> needed = new LinkedHashMap<>();
         Map<String, String> firstTensor = new LinkedHashMap<>();

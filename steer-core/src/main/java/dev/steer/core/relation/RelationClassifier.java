@@ -1,6 +1,8 @@
 package dev.steer.core.relation;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import java.util.List;
 
 /**
@@ -40,6 +42,33 @@ public interface RelationClassifier extends AutoCloseable {
      * @return [batch, classes]
      */
     NDArray logits(NDArray maps, NDArray timestepIndex);
+
+    /**
+     * Class logits on Java arrays, for backends without an NDArray engine that computes (ONNX
+     * Runtime) and for callers that hold their maps as floats. Same layout and meaning as
+     * {@link #logits(NDArray, NDArray)}; no gradient flows through it.
+     *
+     * <p>The default implementation goes through {@link #logits(NDArray, NDArray)} on arrays of
+     * the default engine's manager; backends that compute without NDArrays override it.
+     *
+     * @param maps [batch, 2, mapsPerWord, side, side] flattened, each map summing to 1
+     * @param mapsPerWord maps per word in {@code maps}
+     * @param timestepIndices one classifier timestep index per batch item
+     * @return [batch, classes] flattened
+     * @throws IllegalArgumentException when {@code maps} does not hold batch x 2 x mapsPerWord square maps
+     */
+    default float[] logits(float[] maps, int mapsPerWord, long[] timestepIndices) {
+        int batch = timestepIndices.length;
+        long per = 2L * batch * mapsPerWord;
+        int side = per == 0 ? 0 : (int) Math.round(Math.sqrt((double) maps.length / per));
+        if (batch < 1 || mapsPerWord < 1 || (long) side * side * per != maps.length) {
+            throw new IllegalArgumentException(maps.length + " values are not " + batch + " x 2 x " + mapsPerWord + " square maps");
+        }
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = m.create(maps, new Shape(batch, 2, mapsPerWord, side, side));
+            return logits(x, m.create(timestepIndices, new Shape(batch))).toFloatArray();
+        }
+    }
 
     @Override
     void close();
