@@ -1,0 +1,220 @@
+package dev.steer.onnx.steering;
+
+import dev.steer.core.attention.CrossAttentionLayer;
+import dev.steer.onnx.CrossAttentionOutput;
+import dev.steer.onnx.UNetOutput;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * The relation classifier's input built in pure Java from the cross-attention probabilities that
+ * ONNX Runtime returns: the float[] counterpart of {@link dev.steer.core.attention.AttentionProbe}
+ * (whose NDArray signature needs an NDArray engine that computes, which the ONNX backend does not
+ * have), with the same math as the LibTorch backend's {@code TorchAttentionProbe}:
+ *
+ * <ul>
+ *   <li>per word, the mean of its token positions' probabilities, per layer and head;</li>
+ *   <li>each map bilinearly resized to {@value #MAP_SIZE}x{@value #MAP_SIZE} as torch's
+ *       {@code interpolate(mode="bilinear", align_corners=False)} does (no antialiasing; a map
+ *       already 16x16 is kept as is);</li>
+ *   <li>renormalised to sum 1 with +1e-8 in the denominator;</li>
+ *   <li>ordered by resolution ascending (fewest pixels first), then layer in execution order,
+ *       then head.</li>
+ * </ul>
+ *
+ * <p>Feed it layers with {@link #onCrossAttention} (one batch item's probabilities), or take one
+ * item of a whole UNet call with {@link #collect(UNetOutput, int)}; read
+ * {@link #classifierInput()} as [words, maps, 16, 16] flattened. Not thread-safe.
+ */
+public final class OnnxAttentionProbe {
+    /** Side of the maps the published classifiers read. */
+    public static final int MAP_SIZE = 16;
+    private static final int AREA = MAP_SIZE * MAP_SIZE;
+
+    private final List<int[]> words;
+    private final Predicate<CrossAttentionLayer> layerFilter;
+    private final List<Entry> entries = new ArrayList<>();
+
+    /** One observed layer: per word, heads x 16 x 16 values. */
+    private record Entry(CrossAttentionLayer layer, int pixels, int heads, float[][] perWord) {
+    }
+
+    /** A probe over every cross-attention layer. */
+    public OnnxAttentionProbe(List<int[]> wordTokenPositions) {
+        this(wordTokenPositions, layer -> true);
+    }
+
+    /** A probe over the layers accepted by {@code layerFilter}. */
+    public OnnxAttentionProbe(List<int[]> wordTokenPositions, Predicate<CrossAttentionLayer> layerFilter) {
+        if (wordTokenPositions.isEmpty()) {
+            throw new IllegalArgumentException("a probe needs at least one word");
+        }
+        List<int[]> copy = new ArrayList<>();
+        for (int[] w : wordTokenPositions) {
+            if (w.length == 0) {
+                throw new IllegalArgumentException("a word must have at least one token position");
+            }
+            copy.add(w.clone());
+        }
+        this.words = List.copyOf(copy);
+        this.layerFilter = layerFilter;
+    }
+
+    /** The token positions of each word, in order (subject first, then object). */
+    public List<int[]> wordTokenPositions() {
+        List<int[]> out = new ArrayList<>();
+        for (int[] w : words) {
+            out.add(w.clone());
+        }
+        return out;
+    }
+
+    /** Whether this layer's maps are wanted. */
+    public boolean wants(CrossAttentionLayer layer) {
+        return layerFilter.test(layer);
+    }
+
+    /**
+     * Receives one layer's probabilities for one batch item.
+     *
+     * @param probabilities [heads, height * width, tokens] flattened, pixels row-major
+     * @param offset where the item starts in {@code probabilities}
+     */
+    public void onCrossAttention(CrossAttentionLayer layer, int height, int width, int heads, int tokens, float[] probabilities,
+            int offset) {
+        int pixels = height * width;
+        if (offset < 0 || (long) offset + (long) heads * pixels * tokens > probabilities.length) {
+            throw new IllegalArgumentException("expected " + heads + " x " + pixels + " x " + tokens + " probabilities at offset " + offset
+                    + ", the array holds " + probabilities.length);
+        }
+        float[][] perWord = new float[words.size()][];
+        float[] mean = new float[pixels];
+        for (int w = 0; w < words.size(); w++) {
+            int[] positions = words.get(w);
+            for (int p : positions) {
+                if (p < 0 || p >= tokens) {
+                    throw new IllegalArgumentException("token position " + p + " outside the " + tokens + " context tokens");
+                }
+            }
+            float[] out = new float[heads * AREA];
+            for (int h = 0; h < heads; h++) {
+                int base = offset + h * pixels * tokens;
+                for (int px = 0; px < pixels; px++) {
+                    int row = base + px * tokens;
+                    float s = 0;
+                    for (int p : positions) {
+                        s += probabilities[row + p];
+                    }
+                    mean[px] = s / positions.length;
+                }
+                float[] grid = height == MAP_SIZE && width == MAP_SIZE ? mean : resizeBilinear(mean, height, width, MAP_SIZE, MAP_SIZE);
+                float sum = 0;
+                for (int i = 0; i < AREA; i++) {
+                    sum += grid[i];
+                }
+                float denom = sum + 1e-8f;
+                for (int i = 0; i < AREA; i++) {
+                    out[h * AREA + i] = grid[i] / denom;
+                }
+            }
+            perWord[w] = out;
+        }
+        entries.add(new Entry(layer, pixels, heads, perWord));
+    }
+
+    /** Observes every wanted layer of a UNet call's batch item {@code item}. */
+    public OnnxAttentionProbe collect(UNetOutput output, int item) {
+        for (CrossAttentionOutput a : output.attention()) {
+            if (!wants(a.layer())) {
+                continue;
+            }
+            int batch = a.probabilities().dim(0);
+            if (item < 0 || item >= batch) {
+                throw new IllegalArgumentException("item " + item + " outside the batch of " + batch);
+            }
+            int heads = a.probabilities().dim(1);
+            int tokens = a.probabilities().dim(3);
+            int per = a.probabilities().size() / batch;
+            onCrossAttention(a.layer(), a.height(), a.width(), heads, tokens, a.probabilities().data(), item * per);
+        }
+        return this;
+    }
+
+    /**
+     * The collected maps as [words, maps, 16, 16] flattened (the classifier's [2, N, 16, 16] for a
+     * subject and an object).
+     *
+     * @throws IllegalStateException if no layer was observed
+     */
+    public float[] classifierInput() {
+        if (entries.isEmpty()) {
+            throw new IllegalStateException("no cross-attention layer was observed: collect a UNet call's attention first");
+        }
+        List<Entry> ordered = new ArrayList<>(entries);
+        ordered.sort(Comparator.comparingInt(Entry::pixels)); // stable: execution order kept inside a resolution
+        int n = mapCount();
+        float[] out = new float[words.size() * n * AREA];
+        for (int w = 0; w < words.size(); w++) {
+            int at = w * n * AREA;
+            for (Entry e : ordered) {
+                float[] src = e.perWord()[w];
+                System.arraycopy(src, 0, out, at, src.length);
+                at += src.length;
+            }
+        }
+        return out;
+    }
+
+    /** Number of maps per word collected so far (the sum of the observed layers' heads). */
+    public int mapCount() {
+        int n = 0;
+        for (Entry e : entries) {
+            n += e.heads();
+        }
+        return n;
+    }
+
+    /** Forgets what was collected. */
+    public void clear() {
+        entries.clear();
+    }
+
+    /**
+     * Bilinear resampling of one [height, width] map to [outHeight, outWidth] with torch's
+     * {@code align_corners=False} convention: source coordinate (dst + 0.5) * in / out - 0.5,
+     * clamped at 0, the upper neighbour clamped to the last row or column; computed in float as
+     * torch's CPU kernel does.
+     */
+    public static float[] resizeBilinear(float[] src, int height, int width, int outHeight, int outWidth) {
+        if (src.length != height * width) {
+            throw new IllegalArgumentException(src.length + " values are not a " + height + "x" + width + " map");
+        }
+        float[] out = new float[outHeight * outWidth];
+        float sy = (float) height / outHeight;
+        float sx = (float) width / outWidth;
+        int[] x0 = new int[outWidth];
+        int[] x1 = new int[outWidth];
+        float[] lx = new float[outWidth];
+        for (int x = 0; x < outWidth; x++) {
+            float fx = Math.max(sx * (x + 0.5f) - 0.5f, 0f);
+            x0[x] = (int) fx;
+            x1[x] = x0[x] + (x0[x] < width - 1 ? 1 : 0);
+            lx[x] = fx - x0[x];
+        }
+        for (int y = 0; y < outHeight; y++) {
+            float fy = Math.max(sy * (y + 0.5f) - 0.5f, 0f);
+            int y0 = (int) fy;
+            int y1 = y0 + (y0 < height - 1 ? 1 : 0);
+            float ly = fy - y0;
+            float hy = 1f - ly;
+            for (int x = 0; x < outWidth; x++) {
+                float hx = 1f - lx[x];
+                out[y * outWidth + x] = hy * (hx * src[y0 * width + x0[x]] + lx[x] * src[y0 * width + x1[x]])
+                        + ly * (hx * src[y1 * width + x0[x]] + lx[x] * src[y1 * width + x1[x]]);
+            }
+        }
+        return out;
+    }
+}
