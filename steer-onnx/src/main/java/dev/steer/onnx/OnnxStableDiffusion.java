@@ -16,6 +16,7 @@ import dev.steer.core.scheduler.SchedulerType;
 import dev.steer.core.scheduler.Schedulers;
 import dev.steer.core.steering.SteeringStepReport;
 import dev.steer.core.tokenizer.ClipTokenizer;
+import dev.steer.onnx.steering.GradientEstimator;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -48,6 +49,15 @@ import java.util.function.Consumer;
  * as on the PyTorch backend, so a seed gives the same starting latent on both. All native
  * resources (the ONNX Runtime sessions) are owned by this object and released by {@link #close()}.
  * Not thread-safe: use one instance per thread.
+ *
+ * <p>Learn-to-Steer: load a relation classifier with {@link Builder#optRelationClassifier} and put
+ * a {@link dev.steer.core.steering.SteeringRequest} in the generation request, exactly as on the
+ * LibTorch backend (same request, settings, listener, reports and PNG metadata). ONNX Runtime has
+ * no backward pass, so the gradient of the steering loss is estimated from forward passes: each
+ * refinement iteration runs the UNet once on the latent and 2n perturbations of it
+ * ({@link GradientEstimator}, n = {@link Builder#optGradientBudget}); the core
+ * {@link dev.steer.core.steering.GradientSteerer} takes its steps unchanged. Heatmap pictures
+ * ({@code SteeringRequest.withPictures}) are refused on this backend for now.
  */
 public final class OnnxStableDiffusion implements Sampler {
     private final ClipTokenizer tokenizer;
@@ -58,9 +68,12 @@ public final class OnnxStableDiffusion implements Sampler {
     private final float scalingFactor;
     private final int defaultLatentSize;
     private final String description;
+    private final OnnxRelationClassifier classifier;
+    private final GradientEstimator estimator;
 
     private OnnxStableDiffusion(ClipTokenizer tokenizer, OnnxTextEncoder textEncoder, OnnxUNet unet, OnnxVae vae, Scheduler scheduler,
-            float scalingFactor, int defaultLatentSize, String description) {
+            float scalingFactor, int defaultLatentSize, String description, OnnxRelationClassifier classifier,
+            GradientEstimator estimator) {
         this.tokenizer = tokenizer;
         this.textEncoder = textEncoder;
         this.unet = unet;
@@ -69,6 +82,8 @@ public final class OnnxStableDiffusion implements Sampler {
         this.scalingFactor = scalingFactor;
         this.defaultLatentSize = defaultLatentSize;
         this.description = description;
+        this.classifier = classifier;
+        this.estimator = estimator;
     }
 
     /** Starts configuring a pipeline. */
@@ -99,6 +114,16 @@ public final class OnnxStableDiffusion implements Sampler {
     /** The scheduler from the model folder (or the one chosen in the builder). */
     public Scheduler scheduler() {
         return scheduler;
+    }
+
+    /** The relation classifier used for steering, or null when none was loaded. */
+    public OnnxRelationClassifier relationClassifier() {
+        return classifier;
+    }
+
+    /** How steering estimates its gradient (budget, directions, perturbation size). */
+    public GradientEstimator gradientEstimator() {
+        return estimator;
     }
 
     /** Pixels per latent cell (8 for SD). */
@@ -245,8 +270,15 @@ public final class OnnxStableDiffusion implements Sampler {
     public GenerationResult generate(GenerationRequest request) {
         Objects.requireNonNull(request, "request");
         if (request.steering() != null) {
-            throw new UnsupportedOperationException("Learn-to-Steer steering is not available on the ONNX backend yet; "
-                    + "generate without steering (request.withoutSteering()) or use the PyTorch backend");
+            if (classifier == null) {
+                throw new IllegalStateException("steering needs a relation classifier: load one with "
+                        + "OnnxStableDiffusion.builder().optRelationClassifier(path)");
+            }
+            if (request.steering().picturesDir() != null) {
+                throw new UnsupportedOperationException("steering pictures (SteeringRequest.withPictures) are not available on the "
+                        + "ONNX backend yet: each picture needs the vanilla run and a decode per steered step; steer without pictures "
+                        + "(withPictures(null)) or use the PyTorch backend for them");
+            }
         }
         int vaeScale = vae.scaleFactor();
         int multiple = vaeScale * unet.downsampleFactor();
@@ -269,12 +301,18 @@ public final class OnnxStableDiffusion implements Sampler {
         for (int i = 0; i < init.length; i++) {
             init[i] *= sigma;
         }
-        float[] latents = denoise(cond, uncond, init, lh, lw, schedule, request.guidanceScale(), null);
+        OnnxSteeringSession steering = null;
+        if (request.steering() != null) {
+            steering = new OnnxSteeringSession(request.steering(), tokenizer.tokenize(request.prompt()), unet, classifier, cond,
+                    new int[] {unet.inChannels(), lh, lw}, estimator, request.seed());
+        }
+        float[] latents = denoise(cond, uncond, init, lh, lw, schedule, request.guidanceScale(), steering, null);
         long t2 = System.nanoTime();
         float[] pixels = decode(latents, lh, lw);
         BufferedImage image = PngImages.fromChw(pixels, height, width);
         long t3 = System.nanoTime();
-        StageTimings timings = new StageTimings(t1 - t0, t2 - t1, 0, t3 - t2, schedule.timesteps().length);
+        int calls = schedule.timesteps().length + (steering == null ? 0 : steering.unetCalls());
+        StageTimings timings = new StageTimings(t1 - t0, t2 - t1, steering == null ? 0 : steering.nanos(), t3 - t2, calls);
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("prompt", request.prompt());
         if (!request.negativePrompt().isEmpty()) {
@@ -288,15 +326,20 @@ public final class OnnxStableDiffusion implements Sampler {
         meta.put("model", description);
         meta.put("noise", "java.util.Random(seed).nextGaussian");
         meta.put("software", "steer");
-        return new GenerationResult(image, request, latents, timings, List.of(), meta);
+        if (steering != null) {
+            meta.putAll(steering.metadata());
+        }
+        return new GenerationResult(image, request, latents, timings, steering == null ? List.of() : steering.reports(), meta);
     }
 
     @Override
     public void close() {
         RuntimeException failure = null;
-        for (AutoCloseable c : new AutoCloseable[] {unet, vae, textEncoder}) {
+        for (AutoCloseable c : new AutoCloseable[] {unet, vae, textEncoder, classifier}) {
             try {
-                c.close();
+                if (c != null) {
+                    c.close();
+                }
             } catch (Exception e) {
                 if (failure == null) {
                     failure = e instanceof RuntimeException re ? re : new IllegalStateException(e);
@@ -309,16 +352,46 @@ public final class OnnxStableDiffusion implements Sampler {
     }
 
     /**
-     * Configures an {@link OnnxStableDiffusion}: the model folder is required; scheduler, threads and
-     * ONNX Runtime session options are optional.
+     * Configures an {@link OnnxStableDiffusion}: the model folder is required; scheduler, threads,
+     * ONNX Runtime session options, the relation classifier for steering and the gradient
+     * estimator's settings are optional.
      */
     public static final class Builder {
         private Path folder;
         private SchedulerType schedulerType;
         private int intraOpThreads;
         private Consumer<OrtSession.SessionOptions> sessionOptions;
+        private Path classifierPath;
+        private GradientEstimator estimator = GradientEstimator.DEFAULTS;
 
         private Builder() {
+        }
+
+        /**
+         * Loads a relation classifier for steering: a published Learn-to-Steer {@code .pth} checkpoint,
+         * or the library's format (a folder, or a {@code .safetensors} file with its {@code config.json}),
+         * as on the LibTorch backend. It runs as an ONNX graph generated from the weights at load time.
+         * It must have been trained on this model's attention maps.
+         */
+        public Builder optRelationClassifier(Path checkpoint) {
+            this.classifierPath = checkpoint;
+            return this;
+        }
+
+        /**
+         * Directions per steering iteration for the forward-only gradient estimate (default 16): each
+         * iteration runs the UNet once on 2n + 1 latents. Larger budgets estimate the gradient better
+         * (cosine with the exact gradient about sqrt(n / latent size)) at a cost linear in n.
+         */
+        public Builder optGradientBudget(int directions) {
+            this.estimator = estimator.withBudget(directions);
+            return this;
+        }
+
+        /** All of the gradient estimator's settings (budget, directions, perturbation size, batch limit, seed). */
+        public Builder optGradientEstimator(GradientEstimator settings) {
+            this.estimator = Objects.requireNonNull(settings, "settings");
+            return this;
         }
 
         /** The Optimum-layout ONNX model folder (text_encoder/, unet/, vae_decoder/, vae_encoder/, tokenizer/, scheduler/). */
@@ -384,6 +457,8 @@ public final class OnnxStableDiffusion implements Sampler {
                 OnnxTextEncoder text = add(loaded, OnnxTextEncoder.load(textFile, settings));
                 OnnxUNet unet = add(loaded, OnnxUNet.load(unetFile, settings));
                 OnnxVae vae = add(loaded, OnnxVae.load(decoderFile, encoderFile, settings, configuredScale));
+                OnnxRelationClassifier relations = classifierPath == null ? null
+                        : add(loaded, OnnxRelationClassifier.load(classifierPath, settings));
                 int textDim = text.hiddenSize();
                 if (textDim > 0 && unet.crossAttentionDim() > 0 && textDim != unet.crossAttentionDim()) {
                     throw new ModelConfigException(unetFile, "takes text embeddings of width " + unet.crossAttentionDim()
@@ -400,7 +475,7 @@ public final class OnnxStableDiffusion implements Sampler {
                 }
                 String desc = folder.toAbsolutePath().normalize().getFileName() + " (ONNX, UNet "
                         + String.format(Locale.ROOT, "%.0fM", unet.parameterCount() / 1e6) + " params)";
-                return new OnnxStableDiffusion(tok, text, unet, vae, sched, scaling, latentSize, desc);
+                return new OnnxStableDiffusion(tok, text, unet, vae, sched, scaling, latentSize, desc, relations, estimator);
             } catch (RuntimeException e) {
                 for (AutoCloseable c : loaded) {
                     try {

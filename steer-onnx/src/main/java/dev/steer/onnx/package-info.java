@@ -8,5 +8,9 @@
  * {@link dev.steer.onnx.OnnxUNet} and {@link dev.steer.onnx.OnnxVae} are its parts. The UNet graph is
  * rewritten in memory at load time, with the minimal protobuf reader and writer of
  * {@link dev.steer.onnx.proto}, so its cross-attention probabilities become extra outputs.
+ *
+ * <p>Learn-to-Steer: {@link dev.steer.onnx.OnnxRelationClassifier} runs the published relation
+ * classifier as an ONNX graph generated in Java from its checkpoint, and
+ * {@link dev.steer.onnx.steering} steers with gradients estimated from forward passes.
  */
 package dev.steer.onnx;

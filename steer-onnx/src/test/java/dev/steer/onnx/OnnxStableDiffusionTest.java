@@ -122,10 +122,10 @@ class OnnxStableDiffusionTest {
     }
 
     @Test
-    void steeringIsRefusedClearlyForNow() {
+    void steeringWithoutAClassifierSaysHowToLoadOne() {
         GenerationRequest req = GenerationRequest.builder("a cat left of a dog")
                 .optSteering(dev.steer.core.steering.SteeringRequest.fromPrompt()).build();
-        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> sd.generate(req));
-        assertTrue(e.getMessage().contains("ONNX"), e.getMessage());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> sd.generate(req));
+        assertTrue(e.getMessage().contains("optRelationClassifier"), e.getMessage());
     }
 }

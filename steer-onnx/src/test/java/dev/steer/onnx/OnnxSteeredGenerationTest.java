@@ -1,0 +1,133 @@
+package dev.steer.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.steer.core.generation.GenerationRequest;
+import dev.steer.core.generation.GenerationResult;
+import dev.steer.core.image.PngImages;
+import dev.steer.core.relation.RelationTriplet;
+import dev.steer.core.relation.SpatialRelation;
+import dev.steer.core.steering.SteeringConfig;
+import dev.steer.core.steering.SteeringRequest;
+import dev.steer.core.steering.SteeringStepReport;
+import dev.steer.core.testing.Conformance;
+import dev.steer.onnx.steering.GradientEstimator;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Steered generation on ONNX Runtime with the LibTorch backend's request, settings, listener, reports and metadata. */
+class OnnxSteeredGenerationTest {
+    @TempDir
+    static Path tmp;
+
+    private static OnnxStableDiffusion sd;
+
+    private static final String PROMPT = "a red circle left of a blue square";
+
+    @BeforeAll
+    static void load() throws Exception {
+        Path folder = TinyOnnxFolders.create(tmp.resolve("tiny"));
+        TinyOnnxFolders.useTinyVocabulary(folder);
+        sd = OnnxStableDiffusion.builder().setModelFolder(folder)
+                .optRelationClassifier(Conformance.dir("classifier-sd2-reference").resolve("classifier.pth"))
+                .optGradientBudget(4)
+                .build();
+    }
+
+    @AfterAll
+    static void close() {
+        if (sd != null) {
+            sd.close();
+        }
+    }
+
+    private static GenerationRequest request(SteeringRequest steering) {
+        return GenerationRequest.builder(PROMPT).optSteps(4).optSeed(3).optSteering(steering).build();
+    }
+
+    private static SteeringConfig config() {
+        // steps 0 and 1 of 4, two updates each; a large step size because the fixture's gradients are tiny
+        return SteeringConfig.DEFAULTS.withRange(0, 0.5).withMaxIterations(2).withStepSize(5000f);
+    }
+
+    @Test
+    void steersWithRelationsParsedFromThePromptAndReportsLikeTheTorchBackend() throws Exception {
+        List<SteeringStepReport> heard = new ArrayList<>();
+        GenerationResult r = sd.generate(request(SteeringRequest.fromPrompt().withConfig(config()).withListener(heard::add)));
+        assertEquals(4, sd.gradientEstimator().budget());
+        assertEquals(2, r.steering().size());
+        assertEquals(r.steering(), heard);
+        for (SteeringStepReport s : r.steering()) {
+            assertEquals(2, s.iterations());
+            assertEquals(5, s.probabilities().length);
+            assertTrue(s.abandoned() == null, s.abandoned());
+            assertTrue(Float.isFinite(s.lossBefore()) && Float.isFinite(s.lossAfter()));
+        }
+        // 4 guided steps + per steered step 2 batched evaluations and 1 loss-only telemetry call
+        assertEquals(4 + 2 * 3, r.timings().unetCalls());
+        assertTrue(r.timings().steering() > 0);
+        Map<String, String> text = PngImages.readText(r.save(tmp.resolve("steered.png")));
+        assertEquals("[(circle, to the left of, square)]", text.get("steering_relations"));
+        assertEquals(config().toString(), text.get("steering_config"));
+        assertTrue(text.get("steering_summary").startsWith("2 steps steered, 6 evaluations, loss "), text.get("steering_summary"));
+        assertTrue(text.get("steering_gradient").contains("4 orthogonal directions") && text.get("steering_gradient").contains("9 latents"),
+                text.get("steering_gradient"));
+
+        GenerationResult again = sd.generate(request(SteeringRequest.fromPrompt().withConfig(config())));
+        assertArrayEquals(r.finalLatents(), again.finalLatents(), "seeded directions: the same request gives the same image");
+        GenerationResult vanilla = sd.generate(request(null));
+        assertFalse(java.util.Arrays.equals(r.finalLatents(), vanilla.finalLatents()), "steering changed the latent");
+        assertTrue(vanilla.steering().isEmpty());
+        assertTrue(!vanilla.metadata().containsKey("steering_summary"));
+    }
+
+    @Test
+    void explicitTripletsAreUsedAsGiven() {
+        SteeringRequest steering = SteeringRequest.of(RelationTriplet.of("square", SpatialRelation.ABOVE, "circle"))
+                .withConfig(config().withMaxIterations(1).withFinalEvaluation(false));
+        GenerationResult r = sd.generate(request(steering));
+        assertEquals("[(square, above, circle)]", r.metadata().get("steering_relations"));
+        assertEquals(4 + 2, r.timings().unetCalls());
+    }
+
+    @Test
+    void picturesAreRefusedWithAClearMessage() {
+        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+                () -> sd.generate(request(SteeringRequest.fromPrompt().withPictures(tmp.resolve("pictures")))));
+        assertTrue(e.getMessage().contains("ONNX") && e.getMessage().contains("withPictures"), e.getMessage());
+    }
+
+    @Test
+    void aPromptWithoutARelationOrAWordMissingFromItIsNamed() {
+        assertThrows(IllegalArgumentException.class,
+                () -> sd.generate(GenerationRequest.builder("a red circle").optSteps(2).optSteering(SteeringRequest.fromPrompt()).build()));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> sd.generate(request(
+                SteeringRequest.of(RelationTriplet.of("dog", SpatialRelation.LEFT_OF, "square")))));
+        assertTrue(e.getMessage().contains("dog"), e.getMessage());
+    }
+
+    @Test
+    void theEstimatorCanSplitTheBatchAcrossCalls() throws Exception {
+        Path folder = TinyOnnxFolders.create(tmp.resolve("tiny-split"));
+        TinyOnnxFolders.useTinyVocabulary(folder);
+        try (OnnxStableDiffusion split = OnnxStableDiffusion.builder().setModelFolder(folder)
+                .optRelationClassifier(Conformance.dir("classifier-sd2-reference").resolve("classifier.safetensors"))
+                .optGradientEstimator(GradientEstimator.DEFAULTS.withBudget(4).withMaxBatch(3)).build()) {
+            GenerationResult a = split.generate(request(SteeringRequest.fromPrompt().withConfig(config())));
+            GenerationResult b = sd.generate(request(SteeringRequest.fromPrompt().withConfig(config())));
+            // 9 latents in calls of 3: 3 calls per evaluation; same directions, so (nearly) the same result
+            assertEquals(4 + 2 * (2 * 3 + 1), a.timings().unetCalls());
+            assertEquals(b.steering().get(1).lossAfter(), a.steering().get(1).lossAfter(), 1e-4);
+        }
+    }
+}
