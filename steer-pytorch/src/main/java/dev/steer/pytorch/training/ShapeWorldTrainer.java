@@ -1,0 +1,537 @@
+package dev.steer.pytorch.training;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.steer.core.model.ClipTextConfig;
+import dev.steer.core.model.UNetConfig;
+import dev.steer.core.model.VaeConfig;
+import dev.steer.core.scheduler.Schedulers;
+import dev.steer.core.shapeworld.Captions;
+import dev.steer.core.shapeworld.Scene;
+import dev.steer.core.shapeworld.ShapeWorld;
+import dev.steer.core.tokenizer.ClipTokenizer;
+import dev.steer.core.weights.SafetensorsFile;
+import dev.steer.core.weights.SafetensorsWriter;
+import dev.steer.core.weights.TensorDType;
+import dev.steer.pytorch.clip.ClipTextModel;
+import dev.steer.pytorch.nn.Weight;
+import dev.steer.pytorch.unet.UNet2DConditionModel;
+import dev.steer.pytorch.vae.AutoencoderKL;
+import dev.steer.pytorch.weights.ModelWeights;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Consumer;
+
+/**
+ * Trains the embedded ShapeWorld text-to-image model from scratch, with the library's own model
+ * classes, into a diffusers model folder that loads like any Stable Diffusion folder.
+ *
+ * <p>Two stages: an {@link AutoencoderKL} (32x32 images to 16x16x4 latents, its scaling factor
+ * set to 1 / the latents' standard deviation), then the {@link UNet2DConditionModel} and the
+ * CLIP-architecture {@link ClipTextModel} (real CLIP tokenizer) jointly, on noise prediction with
+ * min-SNR-5 weighting, 10% empty captions for classifier-free guidance, AdamW and an exponential
+ * moving average of the weights, which is what the exported folder holds.
+ *
+ * <p>Everything is seeded per step (a batch depends only on the seed and the step number), and the
+ * work folder keeps checkpoints (weights, EMA, optimizer moments, progress), so {@link #run()}
+ * resumes an interrupted run exactly and training can span sessions.
+ */
+public final class ShapeWorldTrainer {
+    private static final String RESOURCES = "/dev/steer/pytorch/shapeworld/";
+    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
+
+    private final Path workDir;
+    private final Path output;
+    private final Path tokenizerSource;
+    private final long seed;
+    private final int batchSize;
+    private final int vaeSteps;
+    private final int steps;
+    private final float learningRate;
+    private final float emaDecay;
+    private final int checkpointEvery;
+    private final Consumer<String> log;
+
+    private ShapeWorldTrainer(Builder b) {
+        this.workDir = b.workDir;
+        this.output = b.output;
+        this.tokenizerSource = b.tokenizerSource;
+        this.seed = b.seed;
+        this.batchSize = b.batchSize;
+        this.vaeSteps = b.vaeSteps;
+        this.steps = b.steps;
+        this.learningRate = b.learningRate;
+        this.emaDecay = b.emaDecay;
+        this.checkpointEvery = b.checkpointEvery;
+        this.log = b.log;
+    }
+
+    /** Starts configuring a training run. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Runs (or resumes) both stages up to the configured step counts and exports the model folder.
+     *
+     * @return the model folder
+     */
+    public Path run() throws IOException {
+        writeFolderSkeleton();
+        JsonObject state = readState();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            AutoencoderKL vae = new AutoencoderKL(VaeConfig.load(output.resolve("vae/config.json")));
+            int vaeDone = state.has("vae_step") ? state.get("vae_step").getAsInt() : 0;
+            if (vaeDone < vaeSteps || !Files.exists(output.resolve("vae/diffusion_pytorch_model.safetensors"))) {
+                trainVae(vae, manager, vaeDone, state);
+            } else {
+                ModelWeights.load(vae, List.of(output.resolve("vae/diffusion_pytorch_model.safetensors")), manager);
+            }
+            float scaling = VaeConfig.load(output.resolve("vae/config.json")).scalingFactor();
+            trainDiffusion(vae, scaling, manager, state);
+        }
+        return output;
+    }
+
+    // ---------------------------------------------------------------- stage 1: the autoencoder
+
+    private void trainVae(AutoencoderKL vae, NDManager manager, int start, JsonObject state) throws IOException {
+        Path ckpt = workDir.resolve("vae.safetensors");
+        if (start > 0 && Files.exists(ckpt)) {
+            ModelWeights.load(vae, List.of(ckpt), manager);
+        } else {
+            ModelWeights.randomize(vae, seed, manager);
+            start = 0;
+        }
+        vae.setRequiresGradient(true);
+        AdamW opt = new AdamW(vae.namedParameters(), 0.0);
+        restoreOptimizer(opt, workDir.resolve("vae-adamw.safetensors"), start);
+        long t0 = System.nanoTime();
+        double lossSum = 0;
+        for (int step = start; step < vaeSteps; step++) {
+            Random rng = stepRandom(1, step);
+            try (NDManager scope = manager.newSubManager()) {
+                NDArray x = images(scope, rng, null);
+                float loss;
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    var dist = vae.encode(x);
+                    NDArray z = dist.sample(scope.create(gaussian(rng, (int) dist.mean().size()), dist.mean().getShape()));
+                    NDArray rec = vae.decode(z).sub(x).square().mean();
+                    NDArray kl = dist.mean().square().add(dist.logvar().exp()).sub(dist.logvar()).sub(1f).mean().mul(0.5f);
+                    NDArray total = rec.add(kl.mul(1e-4f));
+                    loss = rec.getFloat();
+                    gc.backward(total);
+                }
+                opt.update(scope, learningRate * 3 * warmup(step, 100));
+                lossSum += loss;
+            }
+            if ((step + 1) % 50 == 0) {
+                log.accept(String.format(Locale.ROOT, "vae step %d/%d: reconstruction mse %.5f, %.2fs/step", step + 1, vaeSteps,
+                        lossSum / 50, (System.nanoTime() - t0) / 1e9 / 50));
+                lossSum = 0;
+                t0 = System.nanoTime();
+            }
+            if ((step + 1) % checkpointEvery == 0 || step + 1 == vaeSteps) {
+                ModelWeights.save(vae, ckpt, TensorDType.F32, Map.of());
+                saveOptimizer(opt, workDir.resolve("vae-adamw.safetensors"));
+                state.addProperty("vae_step", step + 1);
+                writeState(state);
+            }
+        }
+        vae.setRequiresGradient(false);
+        float scaling = latentScaling(vae, manager);
+        Path cfg = output.resolve("vae/config.json");
+        JsonObject json = JsonParser.parseString(Files.readString(cfg)).getAsJsonObject();
+        json.addProperty("scaling_factor", scaling);
+        Files.writeString(cfg, GSON.toJson(json));
+        ModelWeights.save(vae, output.resolve("vae/diffusion_pytorch_model.safetensors"), TensorDType.F32, Map.of());
+        log.accept(String.format(Locale.ROOT, "vae done: latent scaling factor %.4f", scaling));
+    }
+
+    /** 1 / standard deviation of the latent means over 256 scenes. */
+    private float latentScaling(AutoencoderKL vae, NDManager manager) {
+        try (NDManager scope = manager.newSubManager()) {
+            double sum = 0;
+            double sq = 0;
+            long n = 0;
+            for (int b = 0; b < 8; b++) {
+                float[] z = vae.encode(images(scope, stepRandom(2, b), null)).mean().toFloatArray();
+                for (float v : z) {
+                    sum += v;
+                    sq += (double) v * v;
+                }
+                n += z.length;
+            }
+            double mean = sum / n;
+            return (float) (1.0 / Math.sqrt(sq / n - mean * mean));
+        }
+    }
+
+    // ---------------------------------------------------------------- stage 2: UNet + text encoder
+
+    private void trainDiffusion(AutoencoderKL vae, float scaling, NDManager manager, JsonObject state) throws IOException {
+        int start = state.has("step") ? state.get("step").getAsInt() : 0;
+        ClipTokenizer tokenizer = ClipTokenizer.fromFolder(output.resolve("tokenizer"));
+        ClipTextModel text = new ClipTextModel(ClipTextConfig.load(output.resolve("text_encoder/config.json")));
+        UNet2DConditionModel unet = new UNet2DConditionModel(UNetConfig.load(output.resolve("unet/config.json")));
+        Map<String, Weight> params = new LinkedHashMap<>();
+        text.namedParameters().forEach((k, v) -> params.put("text_encoder." + k, v));
+        unet.namedParameters().forEach((k, v) -> params.put("unet." + k, v));
+        Path ckpt = workDir.resolve("model.safetensors");
+        Path emaFile = workDir.resolve("ema.safetensors");
+        if (start > 0 && Files.exists(ckpt)) {
+            loadPrefixed(params, ckpt, manager);
+        } else {
+            ModelWeights.randomize(text, seed + 11, manager);
+            ModelWeights.randomize(unet, seed + 12, manager);
+            start = 0;
+        }
+        if (start >= steps) {
+            exportEma(text, unet, emaFile, manager, params);
+            return;
+        }
+        text.setRequiresGradient(true);
+        unet.setRequiresGradient(true);
+        AdamW opt = new AdamW(params, 0.01);
+        restoreOptimizer(opt, workDir.resolve("adamw.safetensors"), start);
+        try (NDManager emaManager = manager.newSubManager()) {
+            Map<String, NDArray> ema = new LinkedHashMap<>();
+            if (start > 0 && Files.exists(emaFile)) {
+                try (SafetensorsFile st = SafetensorsFile.open(emaFile)) {
+                    params.forEach((k, w) -> ema.put(k, emaManager.create(st.readFloats(k), w.shape())));
+                }
+            } else {
+                params.forEach((k, w) -> ema.put(k, w.value().duplicate()));
+                ema.values().forEach(a -> a.attach(emaManager));
+            }
+            double[] alphasCumprod = Schedulers.load(output.resolve("scheduler")).alphasCumprod();
+            int trainSteps = alphasCumprod.length;
+            long t0 = System.nanoTime();
+            double lossSum = 0;
+            for (int step = start; step < steps; step++) {
+                Random rng = stepRandom(3, step);
+                try (NDManager scope = manager.newSubManager()) {
+                    String[] captions = new String[batchSize];
+                    NDArray x = images(scope, rng, captions);
+                    long[] ids = new long[batchSize * tokenizer.maxLength()];
+                    for (int i = 0; i < batchSize; i++) {
+                        String caption = rng.nextDouble() < 0.1 ? "" : captions[i];
+                        System.arraycopy(tokenizer.tokenize(caption).idsAsLongs(), 0, ids, i * tokenizer.maxLength(), tokenizer.maxLength());
+                    }
+                    NDArray z0 = vae.encode(x).mean().mul(scaling);
+                    Shape zs = z0.getShape();
+                    int per = (int) (zs.size() / batchSize);
+                    float[] noise = gaussian(rng, (int) zs.size());
+                    float[] a = new float[batchSize];
+                    float[] s = new float[batchSize];
+                    float[] weight = new float[batchSize];
+                    long[] t = new long[batchSize];
+                    for (int i = 0; i < batchSize; i++) {
+                        t[i] = rng.nextInt(trainSteps);
+                        double ab = alphasCumprod[(int) t[i]];
+                        a[i] = (float) Math.sqrt(ab);
+                        s[i] = (float) Math.sqrt(1 - ab);
+                        double snr = ab / (1 - ab);
+                        weight[i] = (float) (Math.min(snr, 5.0) / snr); // min-SNR-5 for epsilon prediction
+                    }
+                    NDArray eps = scope.create(noise, zs);
+                    Shape col = new Shape(batchSize, 1, 1, 1);
+                    NDArray zt = z0.mul(scope.create(a, col)).add(eps.mul(scope.create(s, col)));
+                    float loss;
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        NDArray ctx = text.forward(scope.create(ids, new Shape(batchSize, tokenizer.maxLength())));
+                        NDArray pred = unet.forward(zt, scope.create(t), ctx, null);
+                        NDArray perSample = pred.sub(eps).square().reshape(batchSize, per).mean(new int[] {1});
+                        NDArray total = perSample.mul(scope.create(weight)).mean();
+                        loss = perSample.mean().getFloat();
+                        gc.backward(total);
+                    }
+                    opt.update(scope, learningRate * warmup(step, 200));
+                    updateEma(ema, params, emaDecay);
+                    lossSum += loss;
+                }
+                if ((step + 1) % 50 == 0) {
+                    log.accept(String.format(Locale.ROOT, "step %d/%d: noise mse %.5f, %.2fs/step", step + 1, steps, lossSum / 50,
+                            (System.nanoTime() - t0) / 1e9 / 50));
+                    lossSum = 0;
+                    t0 = System.nanoTime();
+                }
+                if ((step + 1) % checkpointEvery == 0 || step + 1 == steps) {
+                    savePrefixed(params, ckpt);
+                    saveArrays(ema, emaFile);
+                    saveOptimizer(opt, workDir.resolve("adamw.safetensors"));
+                    state.addProperty("step", step + 1);
+                    writeState(state);
+                }
+            }
+        }
+        text.setRequiresGradient(false);
+        unet.setRequiresGradient(false);
+        exportEma(text, unet, emaFile, manager, params);
+    }
+
+    private void exportEma(ClipTextModel text, UNet2DConditionModel unet, Path emaFile, NDManager manager,
+            Map<String, Weight> params) {
+        loadPrefixed(params, emaFile, manager);
+        Map<String, String> meta = Map.of("steer_training_steps", Integer.toString(steps), "steer_seed", Long.toString(seed));
+        ModelWeights.save(text, output.resolve("text_encoder/model.safetensors"), TensorDType.F16, meta);
+        ModelWeights.save(unet, output.resolve("unet/diffusion_pytorch_model.safetensors"), TensorDType.F16, meta);
+        log.accept("exported EMA weights to " + output);
+    }
+
+    private static void updateEma(Map<String, NDArray> ema, Map<String, Weight> params, float decay) {
+        boolean mode = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try {
+            for (Map.Entry<String, NDArray> e : ema.entrySet()) {
+                NDArray avg = e.getValue();
+                NDArray w = params.get(e.getKey()).value();
+                try (NDArray delta = w.sub(avg)) { // in w's scope; closed at once
+                    avg.addi(delta.muli(1 - decay));
+                }
+            }
+        } finally {
+            JniUtils.setGradMode(mode);
+        }
+    }
+
+    // ---------------------------------------------------------------- data
+
+    /** A batch of rendered scenes as [B, 3, 32, 32] in [-1, 1]; fills {@code captions} when given. */
+    private NDArray images(NDManager scope, Random rng, String[] captions) {
+        ShapeWorld world = ShapeWorld.DEFAULT;
+        int n = world.size();
+        float[] data = new float[batchSize * 3 * n * n];
+        for (int b = 0; b < batchSize; b++) {
+            Scene scene = world.sample(rng);
+            if (captions != null) {
+                captions[b] = Captions.DEFAULT.caption(scene, rng);
+            }
+            BufferedImage img = ShapeWorld.render(scene);
+            for (int y = 0; y < n; y++) {
+                for (int x = 0; x < n; x++) {
+                    int rgb = img.getRGB(x, y);
+                    int base = b * 3 * n * n + y * n + x;
+                    data[base] = ((rgb >> 16) & 0xff) / 127.5f - 1f;
+                    data[base + n * n] = ((rgb >> 8) & 0xff) / 127.5f - 1f;
+                    data[base + 2 * n * n] = (rgb & 0xff) / 127.5f - 1f;
+                }
+            }
+        }
+        return scope.create(data, new Shape(batchSize, 3, n, n));
+    }
+
+    private Random stepRandom(int stage, int step) {
+        return new Random(seed * 1_000_003L + stage * 7_919L * 1_000_000L + step);
+    }
+
+    private static float[] gaussian(Random rng, int n) {
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = (float) rng.nextGaussian();
+        }
+        return out;
+    }
+
+    private static float warmup(int step, int warmupSteps) {
+        return Math.min(1f, (step + 1f) / warmupSteps);
+    }
+
+    // ---------------------------------------------------------------- files
+
+    private void writeFolderSkeleton() throws IOException {
+        Files.createDirectories(workDir);
+        copyResource("model_index.json", output.resolve("model_index.json"));
+        copyResource("unet_config.json", output.resolve("unet/config.json"));
+        copyResource("text_encoder_config.json", output.resolve("text_encoder/config.json"));
+        if (!Files.exists(output.resolve("vae/config.json"))) {
+            copyResource("vae_config.json", output.resolve("vae/config.json"));
+        }
+        copyResource("scheduler_config.json", output.resolve("scheduler/scheduler_config.json"));
+        copyResource("tokenizer_config.json", output.resolve("tokenizer/tokenizer_config.json"));
+        copyResource("special_tokens_map.json", output.resolve("tokenizer/special_tokens_map.json"));
+        for (String f : List.of("vocab.json", "merges.txt")) {
+            Path from = tokenizerSource.resolve(f);
+            if (!Files.isRegularFile(from)) {
+                throw new IllegalArgumentException("the CLIP tokenizer source " + tokenizerSource + " has no " + f);
+            }
+            Files.copy(from, output.resolve("tokenizer").resolve(f), StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    private static void copyResource(String name, Path to) throws IOException {
+        Files.createDirectories(to.getParent());
+        try (InputStream in = ShapeWorldTrainer.class.getResourceAsStream(RESOURCES + name)) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource " + RESOURCES + name);
+            }
+            Files.copy(in, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    private JsonObject readState() throws IOException {
+        Path f = workDir.resolve("state.json");
+        return Files.exists(f) ? JsonParser.parseString(Files.readString(f)).getAsJsonObject() : new JsonObject();
+    }
+
+    private void writeState(JsonObject state) {
+        try {
+            Path tmp = workDir.resolve("state.json.tmp");
+            Files.writeString(tmp, GSON.toJson(state), StandardCharsets.UTF_8);
+            Files.move(tmp, workDir.resolve("state.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void saveOptimizer(AdamW opt, Path file) {
+        SafetensorsWriter.write(file, opt.state(), Map.of("steps", Long.toString(opt.step())));
+    }
+
+    private static void restoreOptimizer(AdamW opt, Path file, int start) {
+        if (start == 0 || !Files.exists(file)) {
+            return;
+        }
+        try (SafetensorsFile st = SafetensorsFile.open(file)) {
+            opt.restore(Long.parseLong(st.metadata().getOrDefault("steps", "0")), k -> st.contains(k) ? st.readFloats(k) : null);
+        }
+    }
+
+    private static void savePrefixed(Map<String, Weight> params, Path file) {
+        Map<String, NDArray> arrays = new LinkedHashMap<>();
+        params.forEach((k, w) -> arrays.put(k, w.value()));
+        saveArrays(arrays, file);
+    }
+
+    private static void saveArrays(Map<String, NDArray> arrays, Path file) {
+        Map<String, dev.steer.core.weights.TensorData> tensors = new LinkedHashMap<>();
+        arrays.forEach((k, a) -> tensors.put(k, dev.steer.core.weights.TensorData.ofFloats(a.getShape().getShape(), a.toFloatArray())));
+        SafetensorsWriter.write(file, tensors, Map.of());
+    }
+
+    private static void loadPrefixed(Map<String, Weight> params, Path file, NDManager manager) {
+        try (SafetensorsFile st = SafetensorsFile.open(file)) {
+            for (Map.Entry<String, Weight> e : params.entrySet()) {
+                NDArray value = manager.create(st.readFloats(e.getKey()), e.getValue().shape());
+                e.getValue().set(value);
+            }
+        }
+    }
+
+    /**
+     * Configures a {@link ShapeWorldTrainer}: work folder, output folder and tokenizer source are
+     * required; the rest have the defaults of the embedded model.
+     */
+    public static final class Builder {
+        private Path workDir;
+        private Path output;
+        private Path tokenizerSource;
+        private long seed = 20261128L;
+        private int batchSize = 32;
+        private int vaeSteps = 600;
+        private int steps = 10_000;
+        private float learningRate = 3e-4f;
+        private float emaDecay = 0.999f;
+        private int checkpointEvery = 250;
+        private Consumer<String> log = System.out::println;
+
+        private Builder() {
+        }
+
+        /** Where checkpoints and progress are kept (resume reads them). */
+        public Builder setWorkDir(Path dir) {
+            this.workDir = dir;
+            return this;
+        }
+
+        /** The diffusers model folder to write. */
+        public Builder setOutput(Path dir) {
+            this.output = dir;
+            return this;
+        }
+
+        /** A folder with the CLIP {@code vocab.json} and {@code merges.txt} to ship with the model. */
+        public Builder setTokenizerSource(Path dir) {
+            this.tokenizerSource = dir;
+            return this;
+        }
+
+        /** Seed of everything random. */
+        public Builder optSeed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /** Scenes per batch. */
+        public Builder optBatchSize(int n) {
+            this.batchSize = n;
+            return this;
+        }
+
+        /** Autoencoder training steps. */
+        public Builder optVaeSteps(int n) {
+            this.vaeSteps = n;
+            return this;
+        }
+
+        /** UNet and text encoder training steps (a run with more steps than done continues). */
+        public Builder optSteps(int n) {
+            this.steps = n;
+            return this;
+        }
+
+        /** Peak learning rate of the UNet stage (the autoencoder uses 3x). */
+        public Builder optLearningRate(float lr) {
+            this.learningRate = lr;
+            return this;
+        }
+
+        /** Decay of the exponential moving average that is exported. */
+        public Builder optEmaDecay(float decay) {
+            this.emaDecay = decay;
+            return this;
+        }
+
+        /** Steps between checkpoints. */
+        public Builder optCheckpointEvery(int n) {
+            this.checkpointEvery = n;
+            return this;
+        }
+
+        /** Where progress lines go (default standard output). */
+        public Builder optLog(Consumer<String> log) {
+            this.log = log;
+            return this;
+        }
+
+        /** The trainer. */
+        public ShapeWorldTrainer build() {
+            if (workDir == null || output == null || tokenizerSource == null) {
+                throw new IllegalStateException("setWorkDir, setOutput and setTokenizerSource are required");
+            }
+            if (batchSize < 1 || steps < 0 || vaeSteps < 1 || checkpointEvery < 1) {
+                throw new IllegalArgumentException("batch size, steps and checkpoint interval must be positive");
+            }
+            return new ShapeWorldTrainer(this);
+        }
+    }
+}
