@@ -22,6 +22,9 @@ import java.util.Set;
  *     [--fit stretch|crop] [--min-box-fraction 0] [--one-instance-per-class true] [--allow-same-name false]
  *     [--require-box-agreement false] [--progress-seconds 10] [--variant fp16] [--random-weights SEED]
  * </pre>
+ * Run it with {@code mvn -pl examples exec:exec -Dmain=dev.steer.examples.BuildRelationDataset -Dargs="..."}.
+ * Per triplet it costs {@code (1 + negatives) x steps x (iterations + 2)} UNet calls (inversion with
+ * fixed-point iterations, then re-denoising): 700 with the defaults, so a GPU is wanted for real models.
  */
 public final class BuildRelationDataset {
     static final Set<String> FLAGS = Set.of("--model", "--out", "--manifest", "--gqa", "--gqa-images", "--coco", "--coco-images",
