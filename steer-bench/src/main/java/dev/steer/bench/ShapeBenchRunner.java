@@ -1,0 +1,149 @@
+package dev.steer.bench;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import dev.steer.core.generation.GenerationRequest;
+import dev.steer.core.generation.GenerationResult;
+import dev.steer.core.image.Heatmaps;
+import dev.steer.core.image.PngImages;
+import dev.steer.core.shapeworld.ShapeBench;
+import dev.steer.core.shapeworld.ShapeDetector;
+import dev.steer.core.steering.SteeringConfig;
+import dev.steer.core.steering.SteeringRequest;
+import dev.steer.pytorch.pipeline.StableDiffusion;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Runs ShapeBench: every prompt of the fixed set with every seed, vanilla and steered with the same
+ * seed, scored by the exact detector and GenEval's position rule. Writes {@code shapebench.json}
+ * (object and position accuracy for both, seconds and UNet passes per image, per-prompt results)
+ * and {@code shapebench.png} (a row per prompt: its vanilla then its steered images, each framed green
+ * or red for position pass or fail).
+ *
+ * <pre>
+ * ShapeBenchRunner --model DIR --classifier CKPT [--prompts 100] [--seeds 4] [--steps 50] [--guidance 7.5] [--out DIR]
+ * </pre>
+ */
+public final class ShapeBenchRunner {
+    private ShapeBenchRunner() {
+    }
+
+    /** Accumulated outcome of one arm (vanilla or steered). */
+    private static final class Arm {
+        int images;
+        int objects;
+        int positions;
+        long nanos;
+        long unetCalls;
+
+        JsonObject json() {
+            JsonObject o = new JsonObject();
+            o.addProperty("images", images);
+            o.addProperty("object_accuracy", objects / (double) images);
+            o.addProperty("position_accuracy", positions / (double) images);
+            o.addProperty("seconds_per_image", nanos / 1e9 / images);
+            o.addProperty("unet_passes_per_image", unetCalls / (double) images);
+            return o;
+        }
+    }
+
+    /** Entry point. */
+    public static void main(String[] args) throws Exception {
+        Map<String, String> a = new java.util.HashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            a.put(args[i], args[i + 1]);
+        }
+        Path model = Path.of(a.getOrDefault("--model", "models/shapeworld"));
+        Path classifier = Path.of(a.getOrDefault("--classifier", model.resolve("classifier").toString()));
+        int promptCount = Integer.parseInt(a.getOrDefault("--prompts", "100"));
+        int seeds = Integer.parseInt(a.getOrDefault("--seeds", "4"));
+        int steps = Integer.parseInt(a.getOrDefault("--steps", "50"));
+        float guidance = Float.parseFloat(a.getOrDefault("--guidance", "7.5"));
+        Path out = Path.of(a.getOrDefault("--out", "target/shapebench"));
+        Files.createDirectories(out);
+        List<ShapeBench.Prompt> prompts = ShapeBench.standardPrompts().subList(0, promptCount);
+        Arm vanilla = new Arm();
+        Arm steered = new Arm();
+        JsonArray rows = new JsonArray();
+        List<String> labels = new ArrayList<>();
+        List<List<BufferedImage>> grid = new ArrayList<>();
+        try (StableDiffusion sd = StableDiffusion.builder().setModelFolder(model).optRelationClassifier(classifier).build()) {
+            for (ShapeBench.Prompt p : prompts) {
+                List<BufferedImage> plainTiles = new ArrayList<>();
+                List<BufferedImage> steeredTiles = new ArrayList<>();
+                for (int seed = 0; seed < seeds; seed++) {
+                    GenerationRequest plain = GenerationRequest.builder(p.prompt()).optSteps(steps).optGuidanceScale(guidance)
+                            .optSeed(seed).build();
+                    GenerationRequest steer = GenerationRequest.builder(p.prompt()).optSteps(steps).optGuidanceScale(guidance)
+                            .optSeed(seed).optSteering(SteeringRequest.of(p.triplet()).withConfig(SteeringConfig.DEFAULTS)).build();
+                    JsonObject row = new JsonObject();
+                    row.addProperty("prompt", p.prompt());
+                    row.addProperty("seed", seed);
+                    row.add("vanilla", run(sd, plain, p, vanilla, plainTiles));
+                    row.add("steered", run(sd, steer, p, steered, steeredTiles));
+                    rows.add(row);
+                }
+                List<BufferedImage> line = new ArrayList<>(plainTiles);
+                line.addAll(steeredTiles);
+                grid.add(line);
+                labels.add(p.prompt() + "  (" + seeds + " vanilla | " + seeds + " steered)");
+                System.out.printf(Locale.ROOT, "%-60s vanilla pos %.2f  steered pos %.2f%n", p.prompt(),
+                        vanilla.positions / (double) vanilla.images, steered.positions / (double) steered.images);
+            }
+        }
+        JsonObject report = new JsonObject();
+        report.addProperty("model", model.toString());
+        report.addProperty("prompts", promptCount);
+        report.addProperty("seeds", seeds);
+        report.addProperty("steps", steps);
+        report.addProperty("guidance", guidance);
+        report.add("vanilla", vanilla.json());
+        report.add("steered", steered.json());
+        report.add("images", rows);
+        Files.writeString(out.resolve("shapebench.json"), new GsonBuilder().setPrettyPrinting().create().toJson(report));
+        PngImages.write(Heatmaps.grid(labels, grid, 48),
+                Map.of("model", model.toString()), out.resolve("shapebench.png"));
+        System.out.println("vanilla: " + vanilla.json());
+        System.out.println("steered: " + steered.json());
+        System.out.println("wrote " + out.toAbsolutePath());
+    }
+
+    private static JsonObject run(StableDiffusion sd, GenerationRequest request, ShapeBench.Prompt p, Arm arm,
+            List<BufferedImage> tiles) {
+        long t0 = System.nanoTime();
+        GenerationResult r = sd.generate(request);
+        arm.nanos += System.nanoTime() - t0;
+        arm.unetCalls += r.timings().unetCalls();
+        ShapeBench.Score s = ShapeBench.score(r.image(), p, ShapeDetector.DEFAULT);
+        arm.images++;
+        arm.objects += s.objectsPresent() ? 1 : 0;
+        arm.positions += s.positionCorrect() ? 1 : 0;
+        tiles.add(framed(r.image(), s.positionCorrect() ? Color.GREEN.darker() : Color.RED));
+        JsonObject o = new JsonObject();
+        o.addProperty("objects_present", s.objectsPresent());
+        o.addProperty("position_correct", s.positionCorrect());
+        return o;
+    }
+
+    private static BufferedImage framed(BufferedImage img, Color color) {
+        BufferedImage out = new BufferedImage(img.getWidth() + 4, img.getHeight() + 4, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = out.createGraphics();
+        try {
+            g.setColor(color);
+            g.fillRect(0, 0, out.getWidth(), out.getHeight());
+            g.drawImage(img, 2, 2, null);
+        } finally {
+            g.dispose();
+        }
+        return out;
+    }
+}
