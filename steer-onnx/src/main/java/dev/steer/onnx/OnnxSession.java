@@ -307,6 +307,15 @@ final class OnnxSession implements AutoCloseable {
         }
     }
 
+    /** A 1-D int64 tensor for an input the library added to the graph (whose type it knows). */
+    OnnxTensor int64Input(String name, long[] data) {
+        try {
+            return OnnxTensor.createTensor(env, LongBuffer.wrap(data.clone()), new long[] {data.length});
+        } catch (OrtException e) {
+            throw new OnnxExecutionException(file, "cannot create input '" + name + "': " + e.getMessage(), e);
+        }
+    }
+
     /** The values of an output as float32 (converting float16 and float64). */
     FloatTensor toFloatTensor(String name, OnnxValue value) {
         if (!(value instanceof OnnxTensor t)) {

@@ -5,6 +5,9 @@ import ai.onnxruntime.OrtSession;
 import dev.steer.core.attention.CrossAttentionLayer;
 import dev.steer.core.model.ModelConfigException;
 import dev.steer.onnx.proto.GraphEdit;
+import dev.steer.onnx.proto.OnnxDim;
+import dev.steer.onnx.proto.OnnxElementType;
+import dev.steer.onnx.proto.OnnxGraphBuilder;
 import dev.steer.onnx.proto.OnnxModelProto;
 import dev.steer.onnx.proto.OnnxValueInfo;
 import java.nio.file.Path;
@@ -29,6 +32,12 @@ import java.util.function.Predicate;
  * attention costs what the plain export costs. Any batch size is accepted in one call (e.g. the CFG
  * pair, or several perturbed latents), with per-item timesteps and a context of batch 1 broadcast.
  *
+ * <p>For steering, {@link #forward(FloatTensor, float[], FloatTensor, Predicate, int[])} fetches only
+ * chosen token columns of the probabilities: the rewrite also adds, per layer, a Gather on the token
+ * axis driven by an extra int64 input {@value #TOKENS_INPUT} (fed [0] by the other calls, which
+ * do not fetch the selected outputs), which cuts what ONNX Runtime copies out by the ratio of the
+ * context length to the number of tokens read (77 to about 3 for a subject and an object).
+ *
  * <p>The cross-attention layers ({@link #crossAttentionLayers()}) are listed in execution order;
  * their head counts and downscales are read from the shapes of the first outputs fetched (or from a
  * small calibration call at the smallest size the UNet accepts, when asked before any such call).
@@ -36,6 +45,9 @@ import java.util.function.Predicate;
  */
 public final class OnnxUNet implements AutoCloseable {
     private static final List<String> TIMESTEP_NAMES = List.of("timestep", "timesteps", "t");
+    /** The added graph input selecting token columns of the attention outputs. */
+    public static final String TOKENS_INPUT = "steer_attention_tokens";
+    private static final String SELECTED_SUFFIX = "/steer_selected_tokens";
 
     private final OnnxSession session;
     private final String sampleName;
@@ -100,6 +112,13 @@ public final class OnnxUNet implements AutoCloseable {
         GraphEdit edit = GraphInspection.relaxSpatialSizes(model, new GraphEdit());
         for (CrossAttentionTaps.Tap tap : taps) {
             edit.addOutput(new OnnxValueInfo(tap.valueName(), 0, null));
+        }
+        edit.addInput(new OnnxValueInfo(TOKENS_INPUT, OnnxElementType.INT64, List.of(OnnxDim.symbolic("selected_tokens"))));
+        for (CrossAttentionTaps.Tap tap : taps) {
+            String selected = tap.valueName() + SELECTED_SUFFIX;
+            edit.addNode(selected, "Gather", List.of(tap.valueName(), TOKENS_INPUT), List.of(selected),
+                    OnnxGraphBuilder.Attribute.of("axis", -1L));
+            edit.addOutput(new OnnxValueInfo(selected, 0, null));
         }
         int downs = GraphInspection.countStages(model, "down_blocks", "downsamplers");
         OnnxSession session = OnnxSession.open(file, model, edit, settings);
@@ -202,11 +221,38 @@ public final class OnnxUNet implements AutoCloseable {
      * @throws OnnxExecutionException if ONNX Runtime fails (e.g. a size the export cannot take)
      */
     public UNetOutput forward(FloatTensor sample, float[] timesteps, FloatTensor context, Predicate<CrossAttentionLayer> attention) {
-        return forward(sample, timesteps, context, attention, false);
+        return forward(sample, timesteps, context, attention, false, null);
+    }
+
+    /**
+     * One call fetching only some token columns of the cross-attention probabilities.
+     *
+     * @param attention which cross-attention layers to fetch
+     * @param tokens the context positions to keep, in this order: the returned probabilities are
+     *     [batch, heads, pixels, tokens.length], column k holding token {@code tokens[k]}
+     * @throws IllegalArgumentException for inconsistent shapes or a position outside the context
+     */
+    public UNetOutput forward(FloatTensor sample, float[] timesteps, FloatTensor context, Predicate<CrossAttentionLayer> attention,
+            int[] tokens) {
+        java.util.Objects.requireNonNull(attention, "attention");
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("select at least one token");
+        }
+        for (int t : tokens) {
+            if (t < 0 || t >= context.dim(1)) {
+                throw new IllegalArgumentException("token position " + t + " outside the " + context.dim(1) + " context tokens");
+            }
+        }
+        return forward(sample, timesteps, context, attention, false, tokens);
     }
 
     private UNetOutput forward(FloatTensor sample, float[] timesteps, FloatTensor context, Predicate<CrossAttentionLayer> attention,
             boolean all) {
+        return forward(sample, timesteps, context, attention, all, null);
+    }
+
+    private UNetOutput forward(FloatTensor sample, float[] timesteps, FloatTensor context, Predicate<CrossAttentionLayer> attention,
+            boolean all, int[] tokens) {
         if (sample.rank() != 4) {
             throw new IllegalArgumentException("sample must be [batch, channels, height, width], got " + Arrays.toString(sample.shape()));
         }
@@ -227,7 +273,7 @@ public final class OnnxUNet implements AutoCloseable {
             for (int i = 0; i < taps.size(); i++) {
                 if (known == null || attention.test(known.get(i))) {
                     wanted.add(i);
-                    fetch.add(taps.get(i).valueName());
+                    fetch.add(valueOf(i, tokens));
                 }
             }
         }
@@ -238,6 +284,8 @@ public final class OnnxUNet implements AutoCloseable {
             feed.put(timestepName, add(inputs, timestepTensor(timesteps, batch)));
             FloatTensor ctx = context.dim(0) == batch ? context : repeat(context, batch);
             feed.put(contextName, add(inputs, session.floatInput(contextName, ctx.data(), ctx.shape())));
+            long[] t = tokens == null ? new long[] {0} : Arrays.stream(tokens).asLongStream().toArray();
+            feed.put(TOKENS_INPUT, add(inputs, session.int64Input(TOKENS_INPUT, t)));
             try (OrtSession.Result result = runChecked(feed, fetch, h, w)) {
                 FloatTensor noise = session.output(result, outputName);
                 if (wanted.isEmpty()) {
@@ -245,7 +293,7 @@ public final class OnnxUNet implements AutoCloseable {
                 }
                 List<FloatTensor> probs = new ArrayList<>();
                 for (int i : wanted) {
-                    probs.add(session.output(result, taps.get(i).valueName()));
+                    probs.add(session.output(result, valueOf(i, tokens)));
                 }
                 List<CrossAttentionLayer> l = layers;
                 if (l == null && wanted.size() == taps.size()) {
@@ -261,6 +309,10 @@ public final class OnnxUNet implements AutoCloseable {
         } finally {
             OnnxSession.closeAll(inputs);
         }
+    }
+
+    private String valueOf(int tap, int[] tokens) {
+        return tokens == null ? taps.get(tap).valueName() : taps.get(tap).valueName() + SELECTED_SUFFIX;
     }
 
     private OrtSession.Result runChecked(Map<String, OnnxTensor> feed, Set<String> fetch, int h, int w) {

@@ -100,6 +100,27 @@ class OnnxUNetBatchTest {
     }
 
     @Test
+    void selectedTokenColumnsEqualTheFullProbabilities() {
+        int[] tokens = {5, 2, 6};
+        UNetOutput full = unet.forward(sample, new float[] {500}, context, layer -> true);
+        UNetOutput selected = unet.forward(sample, new float[] {500}, context, layer -> true, tokens);
+        assertEquals(full.attention().size(), selected.attention().size());
+        assertTrue(maxDiff(full.noise().data(), selected.noise().data(), 0) == 0);
+        for (int k = 0; k < full.attention().size(); k++) {
+            FloatTensor f = full.attention().get(k).probabilities();
+            FloatTensor s = selected.attention().get(k).probabilities();
+            assertEquals(3, s.dim(3));
+            int rows = f.size() / f.dim(3);
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < tokens.length; c++) {
+                    assertEquals(f.data()[r * f.dim(3) + tokens[c]], s.data()[r * 3 + c], 0f, "layer " + k);
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> unet.forward(sample, new float[] {500}, context, layer -> true, new int[] {8}));
+    }
+
+    @Test
     void inconsistentShapesAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> unet.forward(sample, new float[] {1, 2}, context));
         assertThrows(IllegalArgumentException.class,

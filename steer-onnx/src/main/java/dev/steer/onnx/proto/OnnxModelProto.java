@@ -340,8 +340,9 @@ public final class OnnxModelProto {
 
     /**
      * Serializes the model with {@code edit} applied: the main graph's retyped inputs and outputs are
-     * re-encoded (name and new type, their other fields kept), the added outputs appended after the
-     * graph's last field; all other bytes are copied unchanged.
+     * re-encoded (name and new type, their other fields kept), the added nodes, inputs and outputs
+     * appended after the graph's last field (protobuf keeps repeated fields in order, so
+     * added nodes come after every existing node); all other bytes are copied unchanged.
      *
      * @param allocator gives a buffer of the requested capacity to write into (from position 0)
      * @return the buffer, flipped (position 0, limit = the new model's size)
@@ -382,6 +383,12 @@ public final class OnnxModelProto {
             Set<String> missing = new java.util.TreeSet<>(retyped.keySet());
             missing.removeAll(retypedSeen);
             throw new IllegalArgumentException("not graph inputs or outputs: " + missing);
+        }
+        for (ProtoWriter node : edit.addedNodes()) {
+            chunks.add(new ProtoWriter().messageField(GRAPH_NODE, node).toByteArray());
+        }
+        for (OnnxValueInfo in : edit.addedInputs()) {
+            chunks.add(new ProtoWriter().messageField(GRAPH_INPUT, in.encode()).toByteArray());
         }
         for (OnnxValueInfo out : edit.addedOutputs()) {
             chunks.add(new ProtoWriter().messageField(GRAPH_OUTPUT, out.encode()).toByteArray());

@@ -29,8 +29,8 @@ import java.util.Random;
  * @param budget directions per evaluation (n); one evaluation runs the UNet on 2n + 1 latents
  * @param directions Gaussian or orthogonalised directions
  * @param relativeStep e / RMS(z)
- * @param maxBatch the most latents per UNet call (0: all 2n + 1 in one call); large models at large
- *     budgets may need smaller calls to fit in memory
+ * @param maxBatch the most latents per UNet call (0: all 2n + 1 in one call; 1: one call per latent);
+ *     large models at large budgets may need smaller calls to fit in memory
  * @param seed seed of the directions (each evaluation draws new ones from a sequence derived from it)
  */
 public record GradientEstimator(int budget, Directions directions, double relativeStep, int maxBatch, long seed) {
@@ -69,8 +69,8 @@ public record GradientEstimator(int budget, Directions directions, double relati
         if (!(relativeStep > 0) || Double.isInfinite(relativeStep)) {
             throw new IllegalArgumentException("relative step must be a positive finite number, got " + relativeStep);
         }
-        if (maxBatch < 0 || maxBatch == 1) {
-            throw new IllegalArgumentException("maxBatch must be 0 (one call) or at least 2, got " + maxBatch);
+        if (maxBatch < 0) {
+            throw new IllegalArgumentException("maxBatch must be 0 (all latents in one call) or positive, got " + maxBatch);
         }
     }
 

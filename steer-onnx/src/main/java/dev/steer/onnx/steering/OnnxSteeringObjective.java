@@ -18,7 +18,7 @@ import java.util.function.Predicate;
  * The Learn-to-Steer loss at one denoising step on ONNX Runtime, with its gradient estimated from
  * forward passes ({@link GradientEstimator}): the UNet runs on the conditional prompt alone with
  * the latent z and its 2n perturbations z +- e d_i as one batch (2n + 1 latents, the cross-attention
- * probabilities fetched), each item's subject and object maps are built in Java
+ * probabilities of the subject's and object's token columns fetched), each item's subject and object maps are built in Java
  * ({@link OnnxAttentionProbe}), the relation classifier scores all 2n + 1 map pairs in one call,
  * and the cross-entropies (in double) against the asked relation give the loss at z (exact, the
  * value the steerer's stopping rule reads) and the central differences that make up the estimate.
@@ -128,7 +128,10 @@ public final class OnnxSteeringObjective implements SteeringObjective {
         int n = dirs.length;
         int total = 2 * n + 1;
         int chunk = estimator.maxBatch() == 0 ? total : estimator.maxBatch();
-        List<int[]> words = List.of(binding.subjectPositions(), binding.objectPositions());
+        // only the words' token columns are fetched from ONNX Runtime; positions are remapped to them
+        int[] selected = java.util.stream.IntStream.concat(java.util.Arrays.stream(binding.subjectPositions()),
+                java.util.Arrays.stream(binding.objectPositions())).distinct().toArray();
+        List<int[]> words = List.of(remap(binding.subjectPositions(), selected), remap(binding.objectPositions(), selected));
         float[] maps = null;
         int mapsPerWord = -1;
         int pairSize = -1;
@@ -146,7 +149,7 @@ public final class OnnxSteeringObjective implements SteeringObjective {
                 }
             }
             UNetOutput out = unet.forward(FloatTensor.of(x, count, latentShape[0], latentShape[1], latentShape[2]),
-                    new float[] {modelTimestep}, context, layers);
+                    new float[] {modelTimestep}, context, layers, selected);
             unetCalls++;
             for (int k = 0; k < count; k++) {
                 float[] m = new OnnxAttentionProbe(words).collect(out, k).classifierInput();
@@ -172,6 +175,18 @@ public final class OnnxSteeringObjective implements SteeringObjective {
             probabilities[c] = (float) Math.exp(logits[c] - lse);
         }
         return new Batch(losses, java.util.Arrays.copyOf(logits, classes), java.util.Arrays.copyOf(maps, pairSize), probabilities);
+    }
+
+    private static int[] remap(int[] positions, int[] selected) {
+        int[] out = new int[positions.length];
+        for (int i = 0; i < positions.length; i++) {
+            for (int k = 0; k < selected.length; k++) {
+                if (selected[k] == positions[i]) {
+                    out[i] = k;
+                }
+            }
+        }
+        return out;
     }
 
     private record Batch(double[] losses, float[] logits, float[] maps, float[] probabilities) {
