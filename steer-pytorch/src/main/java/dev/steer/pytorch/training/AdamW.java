@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.steer.core.weights.TensorData;
 import dev.steer.pytorch.nn.Weight;
@@ -15,10 +16,14 @@ import java.util.Map;
  *
  * <p>Per step and parameter: {@code p <- p (1 - lr wd)}; {@code m <- b1 m + (1 - b1) g};
  * {@code v <- b2 v + (1 - b2) g^2}; {@code p <- p - lr/(1 - b1^t) m / (sqrt(v/(1 - b2^t)) + eps)}.
- * Each step replaces every parameter with a fresh leaf array (so gradients never accumulate
- * across steps) and closes the value it replaces; the moments live in the parameters' own
- * manager and are replaced the same way, so that manager holds a constant number of arrays.
- * Intermediates go to the caller's step scope. Gradient recording is off while updating.
+ * The update runs in place in LibTorch's fused Adam kernel (DJL's {@code adamUpdate} with
+ * {@code adamw}: one native call per parameter; torch's bias corrections are folded into its
+ * step size and epsilon), with gradient recording off; the gradients are then zeroed (LibTorch
+ * accumulates them across backward passes). The moments live in the parameters' own manager and
+ * are updated in place, so that manager holds a constant number of arrays; gradient handles go
+ * to the caller's step scope. The bias corrections use {@link StrictMath}: {@code Math.pow} may
+ * differ by an ulp between interpreted and JIT-compiled code, which made runs differ across
+ * processes.
  */
 final class AdamW {
     private static final String M = "exp_avg.";
@@ -55,43 +60,28 @@ final class AdamW {
         return step;
     }
 
-    /** Applies one update from the parameters' gradients; intermediates land in {@code scope}. */
+    /** Applies one update from the parameters' gradients, then zeroes them; gradient handles land in {@code scope}. */
     void update(NDManager scope, double lr) {
         step++;
-        double bc1 = 1 - Math.pow(beta1, step);
-        double bc2 = 1 - Math.pow(beta2, step);
+        double bc1 = 1 - StrictMath.pow(beta1, step);
+        double sqrtBc2 = StrictMath.sqrt(1 - StrictMath.pow(beta2, step));
+        // torch: p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps) == lr sqrt(bc2)/bc1 * m / (sqrt(v) + eps sqrt(bc2))
+        float stepSize = (float) (lr * sqrtBc2 / bc1);
+        float epsilon = (float) (eps * sqrtBc2);
         boolean gradMode = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
         try {
             for (Map.Entry<String, Weight> e : params.entrySet()) {
-                Weight w = e.getValue();
-                NDArray p = w.value();
-                NDManager home = p.getManager();
+                PtNDArray p = (PtNDArray) e.getValue().value();
                 NDArray g = p.getGradient();
                 g.attach(scope);
-                NDArray mOld = m.get(e.getKey());
-                NDArray vOld = v.get(e.getKey());
-                NDArray mNew = scalar(scope, beta1).mul(mOld).addi(g.mul((float) (1 - beta1)));
-                NDArray vNew = scalar(scope, beta2).mul(vOld).addi(g.square().muli((float) (1 - beta2)));
-                NDArray denom = vNew.div((float) bc2).sqrt().addi((float) eps);
-                NDArray pNew = scalar(scope, 1 - lr * weightDecay).mul(p).subi(mNew.div(denom).muli((float) (lr / bc1)));
-                mNew.attach(home);
-                vNew.attach(home);
-                pNew.attach(home);
-                m.put(e.getKey(), mNew);
-                v.put(e.getKey(), vNew);
-                mOld.close();
-                vOld.close();
-                w.set(pNew);
-                pNew.setRequiresGradient(true);
+                JniUtils.adamUpdate(p, (PtNDArray) g, (PtNDArray) m.get(e.getKey()), (PtNDArray) v.get(e.getKey()), (float) lr, stepSize,
+                        (float) weightDecay, 1f, -1f, (float) beta1, (float) beta2, epsilon, true);
+                JniUtils.zeroGrad(p);
             }
         } finally {
             JniUtils.setGradMode(gradMode);
         }
-    }
-
-    private static NDArray scalar(NDManager scope, double value) {
-        return scope.create((float) value);
     }
 
     /** The moments as tensors named {@code exp_avg.<param>} and {@code exp_avg_sq.<param>}. */
@@ -126,7 +116,7 @@ final class AdamW {
         if (values == null || values.length != shape.size()) {
             throw new IllegalArgumentException("optimizer state '" + name + "' is " + (values == null ? "missing" : "of the wrong size"));
         }
-        into.put(key, old.getManager().create(values, shape));
+        into.put(key, RelationClassifierTrainer.aligned(old.getManager().create(values, shape)));
         old.close();
     }
 }
