@@ -7,14 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.steer.core.model.ClipTextConfig;
-import dev.steer.core.model.UNetConfig;
 import dev.steer.core.testing.Conformance;
 import dev.steer.core.weights.SafetensorsFile;
 import dev.steer.pytorch.clip.ClipTextModel;
+import dev.steer.pytorch.testing.TinyModels;
 import dev.steer.pytorch.unet.UNet2DConditionModel;
-import dev.steer.pytorch.weights.ModelWeights;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
@@ -30,12 +27,8 @@ class TorchAttentionProbeTest {
     @BeforeAll
     static void load() {
         manager = NDManager.newBaseManager();
-        Path u = Conformance.dir("unet-sd1-tiny").resolve("unet");
-        unet = new UNet2DConditionModel(UNetConfig.load(u.resolve("config.json")));
-        ModelWeights.load(unet, List.of(u.resolve("diffusion_pytorch_model.safetensors")), manager);
-        Path t = Conformance.dir("clip-sd1-tiny").resolve("text_encoder");
-        text = new ClipTextModel(ClipTextConfig.load(t.resolve("config.json")));
-        ModelWeights.load(text, List.of(t.resolve("model.safetensors")), manager);
+        unet = TinyModels.unet(manager);
+        text = TinyModels.textEncoder(manager);
     }
 
     @AfterAll

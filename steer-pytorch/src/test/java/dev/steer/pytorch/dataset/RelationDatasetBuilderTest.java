@@ -16,7 +16,7 @@ import dev.steer.core.relation.SpatialRelation;
 import dev.steer.core.steering.ClassifierTimesteps;
 import dev.steer.core.weights.SafetensorsFile;
 import dev.steer.core.weights.TensorDType;
-import dev.steer.pytorch.inversion.TinyPipelines;
+import dev.steer.pytorch.testing.TinyModels;
 import dev.steer.pytorch.pipeline.StableDiffusion;
 import java.awt.Color;
 import java.awt.Graphics2D;
@@ -51,7 +51,7 @@ class RelationDatasetBuilderTest {
 
     @BeforeAll
     static void setUp() throws Exception {
-        sd = TinyPipelines.fixtureTiny(tmp.resolve("tiny"));
+        sd = TinyModels.fixtureTiny(tmp.resolve("tiny"));
         Path images = tmp.resolve("data/images");
         Files.createDirectories(images);
         // red square at (x, y), blue square at (x2, y2), 24 px each, on a light background

@@ -1,5 +1,7 @@
 package dev.steer.pytorch.inversion;
 
+import dev.steer.pytorch.testing.TinyModels;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -30,7 +32,7 @@ class DdimInversionTest {
 
     @BeforeAll
     static void load() throws Exception {
-        sd = TinyPipelines.fixtureTiny(tmp.resolve("tiny"));
+        sd = TinyModels.fixtureTiny(tmp.resolve("tiny"));
     }
 
     @AfterAll

@@ -1,5 +1,7 @@
 package dev.steer.pytorch.pipeline;
 
+import dev.steer.pytorch.testing.TinyModels;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -41,7 +43,7 @@ class ModelLoadingErrorsTest {
 
     @BeforeEach
     void copyTinyModel() throws IOException {
-        model = TinyModelFolders.create(tmp.resolve("tiny"));
+        model = TinyModels.folder(tmp.resolve("tiny"));
     }
 
     // ---------------------------------------------------------------------------------- helpers

@@ -1,5 +1,7 @@
 package dev.steer.pytorch.pipeline;
 
+import dev.steer.pytorch.testing.TinyModels;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -33,10 +35,8 @@ class StableDiffusionSteeringTest {
 
     @BeforeAll
     static void load() throws Exception {
-        Path folder = TinyModelFolders.create(tmp.resolve("tiny-random"));
-        Path cfg = folder.resolve("text_encoder/config.json");
-        Files.writeString(cfg, Files.readString(cfg).replace("\"vocab_size\": 1000", "\"vocab_size\": 49408"));
-        sd = StableDiffusion.builder().setModelFolder(folder).optRandomWeights(5)
+        Path folder = TinyModels.fullVocabularyFolder(tmp.resolve("tiny"));
+        sd = StableDiffusion.builder().setModelFolder(folder)
                 .optRelationClassifier(Conformance.dir("classifier-sd2-reference").resolve("classifier.pth")).build();
     }
 
@@ -52,8 +52,10 @@ class StableDiffusionSteeringTest {
     @Test
     void steersTheFirstHalfWithRelationsParsedFromThePromptAndReportsEachStep() throws Exception {
         List<SteeringStepReport> heard = new ArrayList<>();
+        // the fixture classifier has random weights: its gradients are ~1e-4 in norm, so the step
+        // size is scaled to match (a trained classifier uses the reference's 5 to 7.5)
         SteeringRequest steering = SteeringRequest.fromPrompt()
-                .withConfig(SteeringConfig.DEFAULTS.withMaxIterations(3).withStepSize(50f))
+                .withConfig(SteeringConfig.DEFAULTS.withMaxIterations(3).withStepSize(1e3f))
                 .withListener(heard::add);
         String prompt = "a photo of a dog right of a teddy bear";
         GenerationResult steered = sd.generate(request(prompt).optSteering(steering).build());
@@ -62,7 +64,7 @@ class StableDiffusionSteeringTest {
         assertEquals(3, steered.steering().size(), "steps 0..2 of 6 are steered");
         assertEquals(steered.steering(), heard);
         for (SteeringStepReport r : steered.steering()) {
-            assertTrue(r.iterations() >= 1 && r.iterations() <= 3);
+            assertTrue(r.iterations() >= 1 && r.iterations() <= 3, r.toString());
             assertTrue(r.lossAfter() < r.lossBefore(), "loss " + r.lossBefore() + " -> " + r.lossAfter());
             assertEquals(5, r.probabilities().length);
             assertEquals(null, r.abandoned());

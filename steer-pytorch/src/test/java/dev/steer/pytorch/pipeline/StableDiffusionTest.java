@@ -1,5 +1,7 @@
 package dev.steer.pytorch.pipeline;
 
+import dev.steer.pytorch.testing.TinyModels;
+
 import static dev.steer.core.testing.Conformance.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -35,7 +37,7 @@ class StableDiffusionTest {
 
     @BeforeAll
     static void load() throws Exception {
-        Path folder = TinyModelFolders.create(tmp.resolve("tiny"));
+        Path folder = TinyModels.folder(tmp.resolve("tiny"));
         sd = StableDiffusion.builder().setModelFolder(folder).build();
     }
 
@@ -82,10 +84,8 @@ class StableDiffusionTest {
 
     @Test
     void generatesSeedReproduciblePngWithSettingsAndFreesEveryArray() throws Exception {
-        Path folder = TinyModelFolders.create(tmp.resolve("tiny-random"));
         // a text encoder as wide as the real vocabulary, so real prompts tokenize into it
-        Path cfg = folder.resolve("text_encoder/config.json");
-        Files.writeString(cfg, Files.readString(cfg).replace("\"vocab_size\": 1000", "\"vocab_size\": 49408"));
+        Path folder = TinyModels.fullVocabularyFolder(tmp.resolve("tiny-random"));
         try (StableDiffusion random = StableDiffusion.builder().setModelFolder(folder).optRandomWeights(3).build()) {
             BaseNDManager weights = (BaseNDManager) random.manager();
             int before = weights.getManagedArrays().size();

@@ -9,8 +9,6 @@ import ai.djl.ndarray.BaseNDManager;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.steer.core.model.ClipTextConfig;
-import dev.steer.core.model.UNetConfig;
 import dev.steer.core.relation.RelationTriplet;
 import dev.steer.core.relation.SpatialRelation;
 import dev.steer.core.relation.TokenBinding;
@@ -21,9 +19,8 @@ import dev.steer.core.testing.Conformance;
 import dev.steer.core.weights.SafetensorsFile;
 import dev.steer.pytorch.clip.ClipTextModel;
 import dev.steer.pytorch.relation.PublishedRelationClassifier;
+import dev.steer.pytorch.testing.TinyModels;
 import dev.steer.pytorch.unet.UNet2DConditionModel;
-import dev.steer.pytorch.weights.ModelWeights;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -41,12 +38,8 @@ class TorchSteeringObjectiveTest {
     @BeforeAll
     static void load() {
         manager = NDManager.newBaseManager();
-        Path u = Conformance.dir("unet-sd1-tiny").resolve("unet");
-        unet = new UNet2DConditionModel(UNetConfig.load(u.resolve("config.json")));
-        ModelWeights.load(unet, List.of(u.resolve("diffusion_pytorch_model.safetensors")), manager);
-        Path t = Conformance.dir("clip-sd1-tiny").resolve("text_encoder");
-        text = new ClipTextModel(ClipTextConfig.load(t.resolve("config.json")));
-        ModelWeights.load(text, List.of(t.resolve("model.safetensors")), manager);
+        unet = TinyModels.unet(manager);
+        text = TinyModels.textEncoder(manager);
         classifier = PublishedRelationClassifier.load(Conformance.dir("classifier-sd2-reference").resolve("classifier.pth"), manager);
         g = Conformance.golden("pipeline-tiny", "steer_step_golden.safetensors");
     }
