@@ -19,6 +19,13 @@ import java.util.Random;
  * gradient concentrates at about sqrt(n/D) instead of sqrt(n/(n+D))). Budgets above the dimension
  * D use several orthonormal bases.
  *
+ * <p>Scale: being unbiased, the estimate is long: its norm is about sqrt(D/n) |grad| (D = latent
+ * size), of which only the fraction sqrt(n/D) points along the gradient. A steering step
+ * z - alpha g therefore lowers the loss by alpha |grad|^2 in expectation, as the exact step does,
+ * but also moves the latent about sqrt(D/n) times further, mostly along random directions, which
+ * partly cancel over the iterations. With few directions on a large latent (16 of 16384 for SD at
+ * 512x512), a smaller step size than the reference's, or a larger budget, keeps that drift down.
+ *
  * <p>The perturbation size is relative to the latent: e = {@code relativeStep} x RMS(z), so each
  * perturbation e d_i has about {@code relativeStep} times the norm of the latent itself, whatever
  * the scheduler's scale (Euler latents start at sigma ~ 14.6, DDIM ones near 1). It must be large
