@@ -7,7 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.steer.core.model.ModelConfigException;
 import dev.steer.core.relation.RelationClassifier;
 import dev.steer.core.relation.RelationClassifierConfig;
-import dev.steer.core.weights.SafetensorsFile;
+import dev.steer.core.relation.RelationClassifierWeights;
 import dev.steer.core.weights.SafetensorsWriter;
 import dev.steer.core.weights.TensorData;
 import dev.steer.core.weights.TorchCheckpoint;
@@ -19,13 +19,11 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.stream.Stream;
 
 /**
  * The published Learn-to-Steer relation classifier on LibTorch, with parameters named as the
@@ -100,111 +98,17 @@ public final class PublishedRelationClassifier extends Module implements Relatio
      *     whose shape disagrees with the config is named)
      */
     public static PublishedRelationClassifier load(Path checkpoint, NDManager manager) {
-        if (Files.isDirectory(checkpoint)) {
-            return loadSafetensors(findWeights(checkpoint), checkpoint.resolve(CONFIG_FILE), manager);
-        }
-        if (!Files.isRegularFile(checkpoint)) {
-            throw new WeightsFormatException(checkpoint, "file not found");
-        }
-        if (checkpoint.getFileName().toString().endsWith(".safetensors")) {
-            Path dir = checkpoint.toAbsolutePath().getParent();
-            return loadSafetensors(checkpoint, dir.resolve(CONFIG_FILE), manager);
-        }
-        if (TorchCheckpoint.looksLikeTorchZip(checkpoint)) {
-            return loadPth(checkpoint, manager);
-        }
-        throw new WeightsFormatException(checkpoint, "neither a torch.save checkpoint (zip) nor a .safetensors file; "
-                + "legacy (pre-1.6) torch.save files are not supported: re-save with a current PyTorch");
-    }
-
-    private static Path findWeights(Path dir) {
-        for (String name : List.of(WEIGHTS_FILE, "model.safetensors")) {
-            if (Files.isRegularFile(dir.resolve(name))) {
-                return dir.resolve(name);
-            }
-        }
-        List<Path> found;
-        try (Stream<Path> s = Files.list(dir)) {
-            found = s.filter(SafetensorsFile::isSafetensors).sorted().toList();
-        } catch (IOException e) {
-            throw new WeightsFormatException(dir, "cannot list the folder: " + e.getMessage(), e);
-        }
-        if (found.size() != 1) {
-            throw new WeightsFormatException(dir, found.isEmpty() ? "no .safetensors file in the folder"
-                    : "several .safetensors files " + found + "; name one, or call it " + WEIGHTS_FILE);
-        }
-        return found.get(0);
-    }
-
-    private static PublishedRelationClassifier loadSafetensors(Path file, Path configFile, NDManager manager) {
-        RelationClassifierConfig config = RelationClassifierConfig.load(configFile);
-        PublishedRelationClassifier c = new PublishedRelationClassifier(config);
+        // one bounded reader of untrusted checkpoints for both backends
+        RelationClassifierWeights read = RelationClassifierWeights.load(checkpoint);
+        PublishedRelationClassifier c = new PublishedRelationClassifier(read.config());
         c.weights = manager.newSubManager();
         try {
-            ModelWeights.load(c, List.of(file), c.weights);
+            c.setWeights(read.source(), read.tensors());
             return c;
         } catch (RuntimeException e) {
             c.close();
             throw e;
         }
-    }
-
-    private static PublishedRelationClassifier loadPth(Path file, NDManager manager) {
-        TorchCheckpoint ck = TorchCheckpoint.read(file);
-        Map<String, Object> top = ck.dict();
-        for (String key : List.of("model_state_dict", "config", "input_channels")) {
-            if (!top.containsKey(key)) {
-                throw new WeightsFormatException(file, "not a published relation-classifier checkpoint: no '" + key + "' entry (entries: "
-                        + top.keySet() + ")");
-            }
-        }
-        if (!(top.get("input_channels") instanceof Long channels) || channels < 1 || channels > Integer.MAX_VALUE) {
-            throw new WeightsFormatException(file, "'input_channels' is " + top.get("input_channels") + ", not a positive integer");
-        }
-        RelationClassifierConfig config = RelationClassifierConfig.fromCheckpoint(file, top.get("config"), classNames(file, top),
-                (int) (long) channels);
-        Map<String, TensorData> state = ck.tensors("model_state_dict");
-        PublishedRelationClassifier c = new PublishedRelationClassifier(config);
-        c.weights = manager.newSubManager();
-        try {
-            c.setWeights(file, state);
-            return c;
-        } catch (RuntimeException e) {
-            c.close();
-            throw e;
-        }
-    }
-
-    /** Class names by index from {@code idx_to_rel_name} (or, failing that, {@code rel_name_to_idx}). */
-    private static List<String> classNames(Path file, Map<String, Object> top) {
-        Map<Long, String> byIndex = new LinkedHashMap<>();
-        if (top.get("idx_to_rel_name") instanceof Map<?, ?> m) {
-            for (Map.Entry<?, ?> e : m.entrySet()) {
-                if (!(e.getKey() instanceof Long i) || !(e.getValue() instanceof String n)) {
-                    throw new WeightsFormatException(file, "'idx_to_rel_name' should map integers to names, has " + e.getKey() + ": "
-                            + e.getValue());
-                }
-                byIndex.put(i, n);
-            }
-        } else if (top.get("rel_name_to_idx") instanceof Map<?, ?> m) {
-            for (Map.Entry<?, ?> e : m.entrySet()) {
-                if (!(e.getValue() instanceof Long i) || !(e.getKey() instanceof String n)) {
-                    throw new WeightsFormatException(file, "'rel_name_to_idx' should map names to integers");
-                }
-                byIndex.put(i, n);
-            }
-        } else {
-            throw new WeightsFormatException(file, "the checkpoint names no classes (no 'idx_to_rel_name' or 'rel_name_to_idx')");
-        }
-        List<String> names = new ArrayList<>();
-        for (long i = 0; i < byIndex.size(); i++) {
-            String n = byIndex.get(i);
-            if (n == null) {
-                throw new WeightsFormatException(file, "class indices are not 0.." + (byIndex.size() - 1) + ": " + byIndex.keySet());
-            }
-            names.add(n);
-        }
-        return names;
     }
 
     /** Strict: every parameter present with the config's shape, nothing else. */
