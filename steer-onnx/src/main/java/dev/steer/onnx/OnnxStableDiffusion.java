@@ -20,7 +20,6 @@ import dev.steer.onnx.steering.GradientEstimator;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -296,11 +295,7 @@ public final class OnnxStableDiffusion implements Sampler {
         FloatTensor cond = encodePrompt(request.prompt());
         FloatTensor uncond = request.guidanceScale() > 1f ? encodePrompt(request.negativePrompt()) : null;
         long t1 = System.nanoTime();
-        float[] init = InitialNoise.gaussian(request.seed(), unet.inChannels() * lh * lw);
-        float sigma = schedule.initNoiseSigma();
-        for (int i = 0; i < init.length; i++) {
-            init[i] *= sigma;
-        }
+        float[] init = InitialNoise.latents(request.seed(), unet.inChannels() * lh * lw, schedule.initNoiseSigma());
         OnnxSteeringSession steering = null;
         if (request.steering() != null) {
             steering = new OnnxSteeringSession(request.steering(), tokenizer.tokenize(request.prompt()), unet, classifier, cond,
@@ -313,19 +308,7 @@ public final class OnnxStableDiffusion implements Sampler {
         long t3 = System.nanoTime();
         int calls = schedule.timesteps().length + (steering == null ? 0 : steering.unetCalls());
         StageTimings timings = new StageTimings(t1 - t0, t2 - t1, steering == null ? 0 : steering.nanos(), t3 - t2, calls);
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("prompt", request.prompt());
-        if (!request.negativePrompt().isEmpty()) {
-            meta.put("negative_prompt", request.negativePrompt());
-        }
-        meta.put("seed", Long.toString(request.seed()));
-        meta.put("steps", Integer.toString(request.steps()));
-        meta.put("guidance_scale", Float.toString(request.guidanceScale()));
-        meta.put("scheduler", sched.type().name());
-        meta.put("size", width + "x" + height);
-        meta.put("model", description);
-        meta.put("noise", "java.util.Random(seed).nextGaussian");
-        meta.put("software", "steer");
+        Map<String, String> meta = request.metadata(sched.type().name(), width, height, description);
         if (steering != null) {
             meta.putAll(steering.metadata());
         }

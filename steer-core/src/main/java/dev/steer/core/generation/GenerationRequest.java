@@ -36,6 +36,27 @@ public record GenerationRequest(String prompt, String negativePrompt, int width,
         }
     }
 
+    /**
+     * The text chunks a generated PNG carries for this request: prompt, negative prompt, seed, steps,
+     * guidance, scheduler, size, model, how the noise was drawn. Backends add their steering entries.
+     */
+    public java.util.Map<String, String> metadata(String scheduler, int width, int height, String model) {
+        java.util.Map<String, String> meta = new java.util.LinkedHashMap<>();
+        meta.put("prompt", prompt);
+        if (!negativePrompt.isEmpty()) {
+            meta.put("negative_prompt", negativePrompt);
+        }
+        meta.put("seed", Long.toString(seed));
+        meta.put("steps", Integer.toString(steps));
+        meta.put("guidance_scale", Float.toString(guidanceScale));
+        meta.put("scheduler", scheduler);
+        meta.put("size", width + "x" + height);
+        meta.put("model", model);
+        meta.put("noise", "java.util.Random(seed).nextGaussian");
+        meta.put("software", "steer");
+        return meta;
+    }
+
     /** The same request without steering (the vanilla baseline of a steered one). */
     public GenerationRequest withoutSteering() {
         return new GenerationRequest(prompt, negativePrompt, width, height, steps, guidanceScale, seed, scheduler, null);

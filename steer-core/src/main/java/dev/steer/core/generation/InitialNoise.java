@@ -21,4 +21,13 @@ public final class InitialNoise {
         }
         return out;
     }
+
+    /** The initial latent of a schedule: {@link #gaussian} values times its init noise sigma. */
+    public static float[] latents(long seed, int count, float initNoiseSigma) {
+        float[] out = gaussian(seed, count);
+        for (int i = 0; i < count; i++) {
+            out[i] *= initNoiseSigma;
+        }
+        return out;
+    }
 }

@@ -31,7 +31,6 @@ import dev.steer.pytorch.vae.AutoencoderKL;
 import dev.steer.pytorch.weights.ModelWeights;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -308,19 +307,7 @@ public final class StableDiffusion implements Sampler {
             long t3 = System.nanoTime();
             int calls = schedule.timesteps().length + (steering == null ? 0 : steering.evaluations());
             StageTimings timings = new StageTimings(t1 - t0, t2 - t1, steering == null ? 0 : steering.nanos(), t3 - t2, calls);
-            Map<String, String> meta = new LinkedHashMap<>();
-            meta.put("prompt", request.prompt());
-            if (!request.negativePrompt().isEmpty()) {
-                meta.put("negative_prompt", request.negativePrompt());
-            }
-            meta.put("seed", Long.toString(request.seed()));
-            meta.put("steps", Integer.toString(request.steps()));
-            meta.put("guidance_scale", Float.toString(request.guidanceScale()));
-            meta.put("scheduler", sched.type().name());
-            meta.put("size", width + "x" + height);
-            meta.put("model", description);
-            meta.put("noise", "java.util.Random(seed).nextGaussian");
-            meta.put("software", "steer");
+            Map<String, String> meta = request.metadata(sched.type().name(), width, height, description);
             if (steering != null) {
                 meta.putAll(steering.metadata());
             }
@@ -334,12 +321,7 @@ public final class StableDiffusion implements Sampler {
 
     /** The seeded initial latent, scaled by the schedule's init noise sigma. */
     private float[] initialLatents(long seed, int latentHeight, int latentWidth, Schedule schedule) {
-        float[] init = InitialNoise.gaussian(seed, unet.config().inChannels() * latentHeight * latentWidth);
-        float sigma = schedule.initNoiseSigma();
-        for (int i = 0; i < init.length; i++) {
-            init[i] *= sigma;
-        }
-        return init;
+        return InitialNoise.latents(seed, unet.config().inChannels() * latentHeight * latentWidth, schedule.initNoiseSigma());
     }
 
     /** Runs the vanilla baseline with the same seed, recording the same steps, and writes the pictures. */
