@@ -62,7 +62,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Mode: sample time; JMH's {@code p0.50} line is the median. The first two UNet calls of a fresh
  * process are several times slower (allocator warm-up), hence three warm-up iterations of at least
- * one call each. On two CPU cores a guided step of SD 1.5 at 32x32 latents takes about 4 s.
+ * one call each. On two idle CPU cores, SD 1.5 at 32x32 latents: about 3.1 s a guided step, 3.5 s a
+ * steering iteration.
  *
  * <p>Run: {@code mvn -B -q -ntp install -DskipTests && mvn -B -q -ntp -pl steer-bench exec:exec
  * -Dbenchmark=SteeringStepBenchmark}.
