@@ -295,27 +295,27 @@ public final class StableDiffusion implements Sampler {
             }
             PictureRecorder pictures = null;
             if (steering != null && request.steering().picturesDir() != null) {
-                var first = steering.bindings().get(0);
+                var first = steering.run().bindings().values().iterator().next();
                 SteeringSession s = steering;
                 pictures = new PictureRecorder(this, first.subjectPositions(), first.objectPositions(),
-                        i -> s.isSteered(i, schedule.size()), lh, lw, height, width);
+                        i -> s.run().isSteered(i, schedule.size()), lh, lw, height, width);
             }
             float[] latents = denoise(cond, uncond, init, lh, lw, schedule, request.guidanceScale(), steering, pictures, null);
             long t2 = System.nanoTime();
             float[] pixels = decode(scope, latents, lh, lw);
             BufferedImage image = PngImages.fromChw(pixels, height, width);
             long t3 = System.nanoTime();
-            int calls = schedule.timesteps().length + (steering == null ? 0 : steering.evaluations());
-            StageTimings timings = new StageTimings(t1 - t0, t2 - t1, steering == null ? 0 : steering.nanos(), t3 - t2, calls);
+            int calls = schedule.timesteps().length + (steering == null ? 0 : steering.run().evaluations());
+            StageTimings timings = new StageTimings(t1 - t0, t2 - t1, steering == null ? 0 : steering.run().nanos(), t3 - t2, calls);
             Map<String, String> meta = request.metadata(sched.type().name(), width, height, description);
             if (steering != null) {
-                meta.putAll(steering.metadata());
+                meta.putAll(steering.run().metadata());
             }
             if (pictures != null) {
                 writePictures(request, pictures, image, meta, steering);
                 meta.put("steering_pictures", request.steering().picturesDir().toString());
             }
-            return new GenerationResult(image, request, latents, timings, steering == null ? List.of() : steering.reports(), meta);
+            return new GenerationResult(image, request, latents, timings, steering == null ? List.of() : steering.run().reports(), meta);
         }
     }
 
@@ -328,13 +328,13 @@ public final class StableDiffusion implements Sampler {
     private void writePictures(GenerationRequest request, PictureRecorder steered, BufferedImage steeredImage,
             Map<String, String> meta, SteeringSession steering) {
         GenerationRequest plain = request.withoutSteering();
-        var first = steering.bindings().get(0);
+        var first = steering.run().bindings().values().iterator().next();
         int lh = steeredImage.getHeight() / vaeScale;
         int lw = steeredImage.getWidth() / vaeScale;
         Scheduler sched = request.scheduler() == null ? scheduler : Schedulers.create(request.scheduler(), scheduler.config());
         Schedule schedule = sched.schedule(request.steps());
         PictureRecorder vanilla = new PictureRecorder(this, first.subjectPositions(), first.objectPositions(),
-                i -> steering.isSteered(i, schedule.size()), lh, lw, steeredImage.getHeight(), steeredImage.getWidth());
+                i -> steering.run().isSteered(i, schedule.size()), lh, lw, steeredImage.getHeight(), steeredImage.getWidth());
         try (NDManager scope = manager.newSubManager()) {
             NDArray cond = encodePrompt(scope, plain.prompt());
             NDArray uncond = plain.guidanceScale() > 1f ? encodePrompt(scope, plain.negativePrompt()) : null;

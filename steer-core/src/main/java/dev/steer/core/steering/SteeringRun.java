@@ -1,0 +1,126 @@
+package dev.steer.core.steering;
+
+import dev.steer.core.attention.CrossAttentionLayer;
+import dev.steer.core.relation.RelationClassifier;
+import dev.steer.core.relation.RelationParser;
+import dev.steer.core.relation.RelationTriplet;
+import dev.steer.core.relation.TokenBinding;
+import dev.steer.core.tokenizer.TokenizedPrompt;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One steered generation's steering state, shared by both backends: the relations (given, or parsed
+ * from the prompt) bound to token positions and checked against the classifier, the
+ * {@link GradientSteerer}, and what it did (reports, evaluations, time, the PNG's steering entries).
+ * A backend supplies the {@link SteeringObjective} of each steered step.
+ */
+public final class SteeringRun {
+    private final SteeringRequest request;
+    private final Map<RelationTriplet, TokenBinding> bindings = new LinkedHashMap<>();
+    private final GradientSteerer steerer;
+    private final List<SteeringStepReport> reports = new ArrayList<>();
+    private int evaluations;
+    private long nanos;
+
+    /**
+     * @param request what to steer and how
+     * @param prompt the tokenized prompt (relations are parsed from it when the request gives none)
+     * @param classifier the relation classifier (must know every asked relation)
+     * @param modelMapsPerWord maps per word the denoiser produces (cross-attention layers x heads)
+     * @throws IllegalArgumentException naming the problem: no relation in the prompt, a word not in it,
+     *     a relation the classifier lacks, a classifier trained for a smaller model
+     */
+    public SteeringRun(SteeringRequest request, TokenizedPrompt prompt, RelationClassifier classifier, int modelMapsPerWord) {
+        this.request = request;
+        List<RelationTriplet> triplets = request.triplets().isEmpty()
+                ? RelationParser.standard().parseRequired(prompt.prompt())
+                : request.triplets();
+        for (TokenBinding b : TokenBinding.bindAll(prompt, triplets)) {
+            classifier.classIndex(b.triplet().relation()); // fails early for a relation the classifier lacks
+            bindings.put(b.triplet(), b);
+        }
+        if (modelMapsPerWord > classifier.mapsPerWord()) {
+            throw new IllegalArgumentException("the relation classifier reads at most " + classifier.mapsPerWord()
+                    + " maps per word but this UNet has " + modelMapsPerWord
+                    + " (cross-attention layers x heads): it was trained for another model");
+        }
+        this.steerer = new GradientSteerer(request.config(), triplets, request.listener());
+    }
+
+    /** Maps per word a denoiser with these cross-attention layers produces. */
+    public static int mapsPerWord(List<CrossAttentionLayer> layers) {
+        int maps = 0;
+        for (CrossAttentionLayer layer : layers) {
+            maps += layer.heads();
+        }
+        return maps;
+    }
+
+    /** The request. */
+    public SteeringRequest request() {
+        return request;
+    }
+
+    /** Token positions of each triplet's words, in cycling order. */
+    public Map<RelationTriplet, TokenBinding> bindings() {
+        return Collections.unmodifiableMap(bindings);
+    }
+
+    /** The triplets, in cycling order. */
+    public List<RelationTriplet> triplets() {
+        return steerer.triplets();
+    }
+
+    /** Whether step {@code index} of {@code total} is steered. */
+    public boolean isSteered(int index, int total) {
+        return steerer.isSteered(index, total);
+    }
+
+    /** Refines {@code latents} in place at a steered step with the backend's objective, and records it. */
+    public SteeringStepReport refine(SteeringObjective objective, int index, int total, float[] latents) {
+        long t0 = System.nanoTime();
+        SteeringObjective counted = (latent, triplet) -> {
+            evaluations++;
+            return objective.evaluate(latent, triplet);
+        };
+        try {
+            SteeringStepReport report = steerer.refine(counted, index, total, latents);
+            reports.add(report);
+            return report;
+        } finally {
+            nanos += System.nanoTime() - t0;
+        }
+    }
+
+    /** Reports of the steered steps so far. */
+    public List<SteeringStepReport> reports() {
+        return List.copyOf(reports);
+    }
+
+    /** Objective evaluations so far. */
+    public int evaluations() {
+        return evaluations;
+    }
+
+    /** Time spent refining. */
+    public long nanos() {
+        return nanos;
+    }
+
+    /** Settings and outcome, for the PNG's text chunks. */
+    public Map<String, String> metadata() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("steering_relations", triplets().toString());
+        m.put("steering_config", request.config().toString());
+        long abandoned = reports.stream().filter(r -> r.abandoned() != null).count();
+        float first = reports.isEmpty() ? Float.NaN : reports.get(0).lossBefore();
+        float last = reports.isEmpty() ? Float.NaN : reports.get(reports.size() - 1).lossAfter();
+        m.put("steering_summary", reports.size() + " steps steered, " + evaluations + " evaluations, loss " + first + " -> " + last
+                + (abandoned > 0 ? ", " + abandoned + " steps abandoned on non-finite values" : ""));
+        return m;
+    }
+}
