@@ -1,5 +1,7 @@
 package dev.steer.pytorch.clip;
 
+import dev.steer.pytorch.testing.TinyModels;
+
 import static dev.steer.core.testing.Conformance.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -20,7 +22,6 @@ import dev.steer.core.weights.SafetensorsFile;
 import dev.steer.pytorch.nn.Weight;
 import dev.steer.pytorch.weights.ModelWeights;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,9 +34,7 @@ class ClipTextModelTest {
     @BeforeAll
     static void load() {
         manager = NDManager.newBaseManager();
-        Path dir = Conformance.dir("clip-sd1-tiny").resolve("text_encoder");
-        clip = new ClipTextModel(ClipTextConfig.load(dir.resolve("config.json")));
-        ModelWeights.load(clip, List.of(dir.resolve("model.safetensors")), manager);
+        clip = TinyModels.textEncoder(manager);
         golden = Conformance.golden("clip-sd1-tiny");
     }
 

@@ -1,5 +1,7 @@
 package dev.steer.pytorch.unet;
 
+import dev.steer.pytorch.testing.TinyModels;
+
 import static dev.steer.core.testing.Conformance.assertClose;
 import static dev.steer.core.testing.Conformance.assertRelL2;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -10,11 +12,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.steer.core.attention.CrossAttentionLayer;
-import dev.steer.core.model.UNetConfig;
 import dev.steer.core.testing.Conformance;
 import dev.steer.core.weights.SafetensorsFile;
-import dev.steer.pytorch.weights.ModelWeights;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -29,9 +28,7 @@ class UNet2DConditionModelTest {
     @BeforeAll
     static void load() {
         manager = NDManager.newBaseManager();
-        Path dir = Conformance.dir("unet-sd1-tiny").resolve("unet");
-        unet = new UNet2DConditionModel(UNetConfig.load(dir.resolve("config.json")));
-        ModelWeights.load(unet, List.of(dir.resolve("diffusion_pytorch_model.safetensors")), manager);
+        unet = TinyModels.unet(manager);
         golden = Conformance.golden("unet-sd1-tiny");
     }
 

@@ -1,5 +1,7 @@
 package dev.steer.pytorch.vae;
 
+import dev.steer.pytorch.testing.TinyModels;
+
 import static dev.steer.core.testing.Conformance.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -20,7 +22,6 @@ import dev.steer.core.weights.SafetensorsFile;
 import dev.steer.pytorch.weights.ModelWeights;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,9 +34,7 @@ class AutoencoderKLTest {
     @BeforeAll
     static void load() {
         manager = NDManager.newBaseManager();
-        Path dir = Conformance.dir("vae-tiny").resolve("vae");
-        vae = new AutoencoderKL(VaeConfig.load(dir.resolve("config.json")));
-        ModelWeights.load(vae, List.of(dir.resolve("diffusion_pytorch_model.safetensors")), manager);
+        vae = TinyModels.vae(manager);
         golden = Conformance.golden("vae-tiny");
     }
 
