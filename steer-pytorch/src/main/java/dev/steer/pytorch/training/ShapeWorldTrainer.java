@@ -141,6 +141,7 @@ public final class ShapeWorldTrainer {
                     loss = rec.getFloat();
                     gc.backward(total);
                 }
+                requireFinite("autoencoder", step, loss, state.has("vae_step") ? state.get("vae_step").getAsInt() : 0);
                 opt.update(scope, learningRate * 3 * warmup(step, 100));
                 lossSum += loss;
             }
@@ -265,6 +266,7 @@ public final class ShapeWorldTrainer {
                         loss = perSample.mean().getFloat();
                         gc.backward(total);
                     }
+                    requireFinite("diffusion", step, loss, state.has("step") ? state.get("step").getAsInt() : 0);
                     opt.update(scope, learningRate * warmup(step, 200));
                     updateEma(ema, params, emaDecay);
                     lossSum += loss;
@@ -287,6 +289,18 @@ public final class ShapeWorldTrainer {
         text.setRequiresGradient(false);
         unet.setRequiresGradient(false);
         exportEma(text, unet, emaFile, manager, params);
+    }
+
+    /**
+     * Stops a diverged run before the update that would spread non-finite values into the weights
+     * (and into the next checkpoint): the last checkpoint stays usable for a resume with a lower rate.
+     */
+    private static void requireFinite(String stage, int step, float loss, int lastCheckpoint) {
+        if (!Float.isFinite(loss)) {
+            throw new IllegalStateException(stage + " training diverged at step " + (step + 1) + " (loss " + loss
+                    + "); nothing was updated or saved; resume from the checkpoint of step " + lastCheckpoint
+                    + " with a lower learning rate (--lr)");
+        }
     }
 
     private void exportEma(ClipTextModel text, UNet2DConditionModel unet, Path emaFile, NDManager manager,
