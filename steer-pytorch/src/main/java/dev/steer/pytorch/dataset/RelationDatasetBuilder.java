@@ -12,6 +12,7 @@ import dev.steer.core.dataset.RecordFilters;
 import dev.steer.core.dataset.RecordReport;
 import dev.steer.core.dataset.RelationRecord;
 import dev.steer.core.dataset.RelationSources;
+import dev.steer.core.relation.RelationParser;
 import dev.steer.core.relation.RelationTriplet;
 import dev.steer.core.relation.SpatialRelation;
 import dev.steer.core.relation.TokenBinding;
@@ -369,8 +370,21 @@ public final class RelationDatasetBuilder {
         return triplets;
     }
 
-    /** Binds subject and object, taking the first occurrence of the object that does not overlap the subject. */
+    /**
+     * Binds subject and object as steering binds a prompt: when {@link RelationParser} reads the
+     * prompt as exactly this relation, its words are used ("red circle" binds the noun "circle",
+     * like {@code SteeringRequest.fromPrompt()} on "a red circle left of a blue square"); otherwise
+     * the record's words, taking the first occurrence of the object that does not overlap the subject.
+     */
     private static TokenBinding bind(TokenizedPrompt prompt, String subject, SpatialRelation relation, String object) {
+        List<RelationTriplet> parsed = RelationParser.standard().parse(prompt.prompt());
+        if (parsed.size() == 1 && parsed.get(0).relation() == relation) {
+            try {
+                return TokenBinding.bind(prompt, parsed.get(0));
+            } catch (IllegalArgumentException e) {
+                // fall through to the record's words
+            }
+        }
         IllegalArgumentException last = null;
         for (int occurrence = 0; occurrence < 3; occurrence++) {
             try {

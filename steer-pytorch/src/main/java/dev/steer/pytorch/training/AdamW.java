@@ -84,6 +84,42 @@ final class AdamW {
         }
     }
 
+    /**
+     * Scales all gradients so that their global L2 norm is at most {@code maxNorm}
+     * (torch.nn.utils.clip_grad_norm_). When the norm is not finite nothing is scaled and the
+     * gradients are zeroed instead, so the caller can skip the step without touching the weights.
+     *
+     * @return the global norm before clipping (NaN or infinite when the step must be skipped)
+     */
+    double clipGradNorm(NDManager scope, double maxNorm) {
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try (NDManager local = scope.newSubManager()) {
+            NDArray[] grads = new NDArray[params.size()];
+            NDArray sumSq = null;
+            int i = 0;
+            for (Weight w : params.values()) {
+                NDArray g = w.value().getGradient();
+                g.attach(local);
+                grads[i++] = g;
+                NDArray sq = g.square().sum();
+                sumSq = sumSq == null ? sq : sumSq.add(sq);
+            }
+            double norm = sumSq == null ? 0 : Math.sqrt(sumSq.getFloat());
+            if (!Double.isFinite(norm)) {
+                params.values().forEach(w -> JniUtils.zeroGrad((PtNDArray) w.value()));
+            } else if (norm > maxNorm) {
+                float factor = (float) (maxNorm / (norm + 1e-6));
+                for (NDArray g : grads) {
+                    g.muli(factor);
+                }
+            }
+            return norm;
+        } finally {
+            JniUtils.setGradMode(gradMode);
+        }
+    }
+
     /** The moments as tensors named {@code exp_avg.<param>} and {@code exp_avg_sq.<param>}. */
     Map<String, TensorData> state() {
         Map<String, TensorData> out = new LinkedHashMap<>();

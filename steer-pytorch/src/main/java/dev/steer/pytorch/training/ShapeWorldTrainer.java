@@ -48,7 +48,8 @@ import java.util.function.Consumer;
  * <p>Two stages: an {@link AutoencoderKL} (32x32 images to 16x16x4 latents, its scaling factor
  * set to 1 / the latents' standard deviation), then the {@link UNet2DConditionModel} and the
  * CLIP-architecture {@link ClipTextModel} (real CLIP tokenizer) jointly, on noise prediction with
- * min-SNR-5 weighting, 10% empty captions for classifier-free guidance, AdamW and an exponential
+ * min-SNR-5 weighting, 10% empty captions for classifier-free guidance, AdamW with the gradients'
+ * global norm clipped to 1 (a step whose gradient is not finite is skipped), and an exponential
  * moving average of the weights, which is what the exported folder holds.
  *
  * <p>Everything is seeded per step (a batch depends only on the seed and the step number), and the
@@ -68,6 +69,7 @@ public final class ShapeWorldTrainer {
     private final int steps;
     private final float learningRate;
     private final float emaDecay;
+    private final float maxGradNorm;
     private final int checkpointEvery;
     private final Consumer<String> log;
 
@@ -81,6 +83,7 @@ public final class ShapeWorldTrainer {
         this.steps = b.steps;
         this.learningRate = b.learningRate;
         this.emaDecay = b.emaDecay;
+        this.maxGradNorm = b.maxGradNorm;
         this.checkpointEvery = b.checkpointEvery;
         this.log = b.log;
     }
@@ -228,6 +231,8 @@ public final class ShapeWorldTrainer {
             int trainSteps = alphasCumprod.length;
             long t0 = System.nanoTime();
             double lossSum = 0;
+            double normSum = 0;
+            int skipped = 0;
             for (int step = start; step < steps; step++) {
                 Random rng = stepRandom(3, step);
                 try (NDManager scope = manager.newSubManager()) {
@@ -267,14 +272,23 @@ public final class ShapeWorldTrainer {
                         gc.backward(total);
                     }
                     requireFinite("diffusion", step, loss, state.has("step") ? state.get("step").getAsInt() : 0);
-                    opt.update(scope, learningRate * warmup(step, 200));
-                    updateEma(ema, params, emaDecay);
+                    double norm = opt.clipGradNorm(scope, maxGradNorm);
+                    if (Double.isFinite(norm)) {
+                        opt.update(scope, learningRate * warmup(step, 200));
+                        updateEma(ema, params, emaDecay);
+                        normSum += norm;
+                    } else {
+                        skipped++; // a non-finite gradient from a finite loss: drop the step, keep the weights
+                    }
                     lossSum += loss;
                 }
                 if ((step + 1) % 50 == 0) {
-                    log.accept(String.format(Locale.ROOT, "step %d/%d: noise mse %.5f, %.2fs/step", step + 1, steps, lossSum / 50,
-                            (System.nanoTime() - t0) / 1e9 / 50));
+                    log.accept(String.format(Locale.ROOT, "step %d/%d: noise mse %.5f, grad norm %.3f, %.2fs/step%s", step + 1, steps,
+                            lossSum / 50, normSum / Math.max(1, 50 - skipped), (System.nanoTime() - t0) / 1e9 / 50,
+                            skipped > 0 ? ", " + skipped + " steps skipped (non-finite gradient)" : ""));
                     lossSum = 0;
+                    normSum = 0;
+                    skipped = 0;
                     t0 = System.nanoTime();
                 }
                 if ((step + 1) % checkpointEvery == 0 || step + 1 == steps) {
@@ -465,6 +479,7 @@ public final class ShapeWorldTrainer {
         private int steps = 10_000;
         private float learningRate = 3e-4f;
         private float emaDecay = 0.999f;
+        private float maxGradNorm = 1f;
         private int checkpointEvery = 250;
         private Consumer<String> log = System.out::println;
 
@@ -522,6 +537,12 @@ public final class ShapeWorldTrainer {
         /** Decay of the exponential moving average that is exported. */
         public Builder optEmaDecay(float decay) {
             this.emaDecay = decay;
+            return this;
+        }
+
+        /** Global gradient norm the UNet stage clips to (the first run without clipping diverged at step ~700). */
+        public Builder optMaxGradNorm(float norm) {
+            this.maxGradNorm = norm;
             return this;
         }
 

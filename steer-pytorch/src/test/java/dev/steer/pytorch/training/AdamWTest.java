@@ -138,4 +138,56 @@ class AdamWTest {
             wb.close();
         }
     }
+
+    @Test
+    void clipGradNormScalesAllGradientsToTheMaximumGlobalNorm() {
+        try (NDManager manager = Engine.getEngine("PyTorch").newBaseManager(); NDManager weights = manager.newSubManager()) {
+            Linear layer = new Linear(3, 2, true);
+            ModelWeights.randomize(layer, 7, weights);
+            layer.setRequiresGradient(true);
+            AdamW adam = new AdamW(layer.namedParameters(), WD);
+            try (NDManager scope = manager.newSubManager()) {
+                backward(layer, scope);
+                double expected = 0;
+                for (Weight w : layer.namedParameters().values()) {
+                    for (float g : w.value().getGradient().toFloatArray()) {
+                        expected += (double) g * g;
+                    }
+                }
+                expected = Math.sqrt(expected);
+                double norm = adam.clipGradNorm(scope, expected / 4);
+                assertEquals(expected, norm, 1e-4 * expected, "returns the norm before clipping");
+                double after = 0;
+                for (Weight w : layer.namedParameters().values()) {
+                    for (float g : w.value().getGradient().toFloatArray()) {
+                        after += (double) g * g;
+                    }
+                }
+                assertEquals(expected / 4, Math.sqrt(after), 1e-4 * expected, "clipped to the maximum");
+                assertEquals(expected / 4, adam.clipGradNorm(scope, expected), 1e-4 * expected, "below the maximum: untouched");
+            }
+        }
+    }
+
+    @Test
+    void nonFiniteGradientIsZeroedAndReportedSoTheStepCanBeSkipped() {
+        try (NDManager manager = Engine.getEngine("PyTorch").newBaseManager(); NDManager weights = manager.newSubManager()) {
+            Linear layer = new Linear(3, 2, true);
+            ModelWeights.randomize(layer, 7, weights);
+            layer.setRequiresGradient(true);
+            AdamW adam = new AdamW(layer.namedParameters(), WD);
+            try (NDManager scope = manager.newSubManager()) {
+                NDArray x = scope.create(new float[] {Float.NaN, 1f, 2f}, new Shape(1, 3));
+                try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+                    gc.backward(layer.forward(x).sum());
+                }
+                assertEquals(Double.NaN, adam.clipGradNorm(scope, 1.0));
+                for (Weight w : layer.namedParameters().values()) {
+                    for (float g : w.value().getGradient().toFloatArray()) {
+                        assertEquals(0f, g, "gradients zeroed");
+                    }
+                }
+            }
+        }
+    }
 }
