@@ -30,8 +30,11 @@ import java.util.Map;
  * or red for position pass or fail).
  *
  * <pre>
- * ShapeBenchRunner --model DIR --classifier CKPT [--prompts 100] [--seeds 4] [--steps 50] [--guidance 7.5] [--out DIR]
+ * ShapeBenchRunner --model DIR [--classifier CKPT] [--prompts 100] [--seeds 4] [--steps 50] [--guidance 7.5]
+ *     [--step-size A] [--iterations N] [--end-fraction F] [--vanilla-only true] [--out DIR]
  * </pre>
+ * The classifier defaults to {@code DIR/classifier}; steering settings default to {@link SteeringConfig#DEFAULTS}.
+ * {@code --vanilla-only true} skips the steered arm (a quick check of a model in training).
  */
 public final class ShapeBenchRunner {
     private ShapeBenchRunner() {
@@ -69,6 +72,11 @@ public final class ShapeBenchRunner {
         int steps = Integer.parseInt(a.getOrDefault("--steps", "50"));
         float guidance = Float.parseFloat(a.getOrDefault("--guidance", "7.5"));
         Path out = Path.of(a.getOrDefault("--out", "target/shapebench"));
+        boolean vanillaOnly = Boolean.parseBoolean(a.getOrDefault("--vanilla-only", "false"));
+        SteeringConfig config = SteeringConfig.DEFAULTS
+                .withStepSize(Float.parseFloat(a.getOrDefault("--step-size", Float.toString(SteeringConfig.DEFAULTS.stepSize()))))
+                .withMaxIterations(Integer.parseInt(a.getOrDefault("--iterations", Integer.toString(SteeringConfig.DEFAULTS.maxIterations()))))
+                .withRange(0, Double.parseDouble(a.getOrDefault("--end-fraction", Double.toString(SteeringConfig.DEFAULTS.endFraction()))));
         Files.createDirectories(out);
         List<ShapeBench.Prompt> prompts = ShapeBench.standardPrompts().subList(0, promptCount);
         Arm vanilla = new Arm();
@@ -76,7 +84,11 @@ public final class ShapeBenchRunner {
         JsonArray rows = new JsonArray();
         List<String> labels = new ArrayList<>();
         List<List<BufferedImage>> grid = new ArrayList<>();
-        try (StableDiffusion sd = StableDiffusion.builder().setModelFolder(model).optRelationClassifier(classifier).build()) {
+        StableDiffusion.Builder builder = StableDiffusion.builder().setModelFolder(model);
+        if (!vanillaOnly) {
+            builder.optRelationClassifier(classifier);
+        }
+        try (StableDiffusion sd = builder.build()) {
             for (ShapeBench.Prompt p : prompts) {
                 List<BufferedImage> plainTiles = new ArrayList<>();
                 List<BufferedImage> steeredTiles = new ArrayList<>();
@@ -84,20 +96,23 @@ public final class ShapeBenchRunner {
                     GenerationRequest plain = GenerationRequest.builder(p.prompt()).optSteps(steps).optGuidanceScale(guidance)
                             .optSeed(seed).build();
                     GenerationRequest steer = GenerationRequest.builder(p.prompt()).optSteps(steps).optGuidanceScale(guidance)
-                            .optSeed(seed).optSteering(SteeringRequest.of(p.triplet()).withConfig(SteeringConfig.DEFAULTS)).build();
+                            .optSeed(seed).optSteering(SteeringRequest.of(p.triplet()).withConfig(config)).build();
                     JsonObject row = new JsonObject();
                     row.addProperty("prompt", p.prompt());
                     row.addProperty("seed", seed);
                     row.add("vanilla", run(sd, plain, p, vanilla, plainTiles));
-                    row.add("steered", run(sd, steer, p, steered, steeredTiles));
+                    if (!vanillaOnly) {
+                        row.add("steered", run(sd, steer, p, steered, steeredTiles));
+                    }
                     rows.add(row);
                 }
                 List<BufferedImage> line = new ArrayList<>(plainTiles);
                 line.addAll(steeredTiles);
                 grid.add(line);
-                labels.add(p.prompt() + "  (" + seeds + " vanilla | " + seeds + " steered)");
-                System.out.printf(Locale.ROOT, "%-60s vanilla pos %.2f  steered pos %.2f%n", p.prompt(),
-                        vanilla.positions / (double) vanilla.images, steered.positions / (double) steered.images);
+                labels.add(p.prompt() + (vanillaOnly ? "" : "  (" + seeds + " vanilla | " + seeds + " steered)"));
+                System.out.printf(Locale.ROOT, "%-60s running: vanilla objects %.2f pos %.2f | steered objects %.2f pos %.2f%n",
+                        p.prompt(), vanilla.objects / (double) vanilla.images, vanilla.positions / (double) vanilla.images,
+                        steered.objects / (double) Math.max(1, steered.images), steered.positions / (double) Math.max(1, steered.images));
             }
         }
         JsonObject report = new JsonObject();
@@ -106,14 +121,26 @@ public final class ShapeBenchRunner {
         report.addProperty("seeds", seeds);
         report.addProperty("steps", steps);
         report.addProperty("guidance", guidance);
+        if (!vanillaOnly) {
+            JsonObject steering = new JsonObject();
+            steering.addProperty("classifier", classifier.toString());
+            steering.addProperty("step_size", config.stepSize());
+            steering.addProperty("max_iterations", config.maxIterations());
+            steering.addProperty("end_fraction", config.endFraction());
+            report.add("steering", steering);
+        }
         report.add("vanilla", vanilla.json());
-        report.add("steered", steered.json());
+        if (!vanillaOnly) {
+            report.add("steered", steered.json());
+        }
         report.add("images", rows);
         Files.writeString(out.resolve("shapebench.json"), new GsonBuilder().setPrettyPrinting().create().toJson(report));
         PngImages.write(Heatmaps.grid(labels, grid, 48),
                 Map.of("model", model.toString()), out.resolve("shapebench.png"));
         System.out.println("vanilla: " + vanilla.json());
-        System.out.println("steered: " + steered.json());
+        if (!vanillaOnly) {
+            System.out.println("steered: " + steered.json());
+        }
         System.out.println("wrote " + out.toAbsolutePath());
     }
 

@@ -376,7 +376,7 @@ public final class RelationDatasetBuilder {
      * like {@code SteeringRequest.fromPrompt()} on "a red circle left of a blue square"); otherwise
      * the record's words, taking the first occurrence of the object that does not overlap the subject.
      */
-    private static TokenBinding bind(TokenizedPrompt prompt, String subject, SpatialRelation relation, String object) {
+    static TokenBinding bind(TokenizedPrompt prompt, String subject, SpatialRelation relation, String object) {
         List<RelationTriplet> parsed = RelationParser.standard().parse(prompt.prompt());
         if (parsed.size() == 1 && parsed.get(0).relation() == relation) {
             try {

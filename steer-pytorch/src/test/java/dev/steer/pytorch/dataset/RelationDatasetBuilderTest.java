@@ -12,8 +12,13 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.steer.core.dataset.RecordReport;
+import dev.steer.core.relation.RelationParser;
 import dev.steer.core.relation.SpatialRelation;
+import dev.steer.core.relation.TokenBinding;
 import dev.steer.core.steering.ClassifierTimesteps;
+import dev.steer.core.testing.Conformance;
+import dev.steer.core.tokenizer.ClipTokenizer;
+import dev.steer.core.tokenizer.TokenizedPrompt;
 import dev.steer.core.weights.SafetensorsFile;
 import dev.steer.core.weights.TensorDType;
 import dev.steer.pytorch.testing.TinyModels;
@@ -298,5 +303,18 @@ class RelationDatasetBuilderTest {
         Files.writeString(out.resolve("notes.txt"), "mine");
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> configured(out).build().run());
         assertTrue(e.getMessage().contains("notes.txt"), e.getMessage());
+    }
+
+    @Test
+    void colourPhrasesBindTheirNounsAsSteeringDoes() throws Exception {
+        ClipTokenizer tokenizer = ClipTokenizer.fromFolder(Conformance.testdata().resolve("architectures/sd15/tokenizer"));
+        String text = RelationDatasetBuilder.prompt("red circle", SpatialRelation.LEFT_OF, "blue circle");
+        TokenizedPrompt prompt = tokenizer.tokenize(text);
+        TokenBinding dataset = RelationDatasetBuilder.bind(prompt, "red circle", SpatialRelation.LEFT_OF, "blue circle");
+        TokenBinding steering = TokenBinding.bind(prompt, RelationParser.standard().parseRequired(text).get(0));
+        assertArrayEquals(steering.subjectPositions(), dataset.subjectPositions(), text);
+        assertArrayEquals(steering.objectPositions(), dataset.objectPositions(), text);
+        assertArrayEquals(prompt.positionsOf("circle", 0), dataset.subjectPositions(), "the noun only, not the colour");
+        assertArrayEquals(prompt.positionsOf("circle", 1), dataset.objectPositions(), "the second circle");
     }
 }
