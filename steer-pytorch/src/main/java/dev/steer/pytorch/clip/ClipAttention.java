@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import dev.steer.pytorch.nn.Linear;
 import dev.steer.pytorch.nn.Module;
+import dev.steer.pytorch.nn.Scalars;
 
 /**
  * transformers' {@code CLIPAttention}: multi-head self-attention with biased {@code q_proj},
@@ -33,7 +34,7 @@ final class ClipAttention extends Module {
         NDArray q = splitHeads(qProj.forward(x));
         NDArray k = splitHeads(kProj.forward(x));
         NDArray v = splitHeads(vProj.forward(x));
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(mask);
+        NDArray scores = Scalars.mul(q.matMul(k.transpose(0, 1, 3, 2)), scale).add(mask);
         NDArray out = scores.softmax(-1).matMul(v);
         Shape s = out.getShape();
         out = out.transpose(0, 2, 1, 3).reshape(s.get(0), s.get(2), heads * headDim);

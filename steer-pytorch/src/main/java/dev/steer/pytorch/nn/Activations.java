@@ -23,7 +23,7 @@ public enum Activations {
         return switch (this) {
             case SILU -> x.mul(Activation.sigmoid(x));
             case GELU -> Activation.gelu(x);
-            case QUICK_GELU -> x.mul(Activation.sigmoid(x.mul(1.702f)));
+            case QUICK_GELU -> x.mul(Activation.sigmoid(Scalars.mul(x, 1.702f)));
         };
     }
 

@@ -52,7 +52,7 @@ public final class Attention extends Module {
     public NDArray forward(NDArray x, NDArray context, java.util.function.Consumer<NDArray> observer) {
         NDArray ctx = context == null ? x : context;
         // scaling q (N x d) rather than the scores (N x T) saves one score-sized tensor per call
-        NDArray q = splitHeads(toQ.forward(x).mul(scale));
+        NDArray q = splitHeads(Scalars.mul(toQ.forward(x), scale));
         NDArray k = splitHeads(toK.forward(ctx));
         NDArray v = splitHeads(toV.forward(ctx));
         NDArray probs = q.matMul(k.transpose(0, 1, 3, 2)).softmax(-1);

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import dev.steer.pytorch.nn.Linear;
 import dev.steer.pytorch.nn.Module;
+import dev.steer.pytorch.nn.Scalars;
 import dev.steer.pytorch.nn.Weight;
 
 /**
@@ -57,7 +58,7 @@ final class MultiheadAttention extends Module {
         Shape qs = q.getShape();
         long batch = qs.get(0);
         long lq = qs.get(1);
-        NDArray qh = split(q).mul((float) (1.0 / Math.sqrt(headDim)));
+        NDArray qh = Scalars.mul(split(q), (float) (1.0 / Math.sqrt(headDim)));
         NDArray probs = qh.matMul(split(k).transpose(0, 1, 3, 2)).softmax(-1);
         if (training && dropout > 0) {
             probs = ai.djl.nn.norm.Dropout.dropout(probs, dropout, true).singletonOrThrow();

@@ -10,6 +10,7 @@ import dev.steer.core.relation.RelationTriplet;
 import dev.steer.core.relation.TokenBinding;
 import dev.steer.core.steering.SteeringObjective;
 import dev.steer.pytorch.attention.TorchAttentionProbe;
+import dev.steer.pytorch.nn.Scalars;
 import dev.steer.pytorch.unet.UNet2DConditionModel;
 import java.util.List;
 import java.util.Map;
@@ -80,7 +81,7 @@ public final class TorchSteeringObjective implements SteeringObjective {
             float[] maps = null;
             float[] probabilities;
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray input = inputScale == 1f ? z : z.mul(inputScale);
+                NDArray input = inputScale == 1f ? z : Scalars.mul(z, inputScale);
                 unet.forward(input, scope.create(new float[] {modelTimestep}), context, probe.asHook(0));
                 NDArray classifierInput = probe.classifierInput().expandDims(0);
                 if (keepMaps) {

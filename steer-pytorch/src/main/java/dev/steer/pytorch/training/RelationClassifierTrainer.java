@@ -16,6 +16,7 @@ import com.google.gson.JsonParser;
 import dev.steer.core.relation.RelationClassifierConfig;
 import dev.steer.core.weights.SafetensorsFile;
 import dev.steer.core.weights.SafetensorsWriter;
+import dev.steer.pytorch.nn.Scalars;
 import dev.steer.pytorch.relation.PublishedRelationClassifier;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -345,7 +346,7 @@ public final class RelationClassifierTrainer {
             oneHot[i * c + (int) labels[i]] = 1f;
         }
         NDArray mask = logits.getManager().create(oneHot, new Shape(b, c));
-        return logits.logSoftmax(1).mul(mask).sum().neg().div(b);
+        return Scalars.div(logits.logSoftmax(1).mul(mask).sum().neg(), b);
     }
 
     /** SplitMix64 of (a, b): decorrelated seeds for epochs and steps. */

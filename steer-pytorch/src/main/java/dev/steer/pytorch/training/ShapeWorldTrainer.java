@@ -22,6 +22,7 @@ import dev.steer.core.weights.SafetensorsFile;
 import dev.steer.core.weights.SafetensorsWriter;
 import dev.steer.core.weights.TensorDType;
 import dev.steer.pytorch.clip.ClipTextModel;
+import dev.steer.pytorch.nn.Scalars;
 import dev.steer.pytorch.nn.Weight;
 import dev.steer.pytorch.unet.UNet2DConditionModel;
 import dev.steer.pytorch.vae.AutoencoderKL;
@@ -139,8 +140,8 @@ public final class ShapeWorldTrainer {
                     var dist = vae.encode(x);
                     NDArray z = dist.sample(scope.create(gaussian(rng, (int) dist.mean().size()), dist.mean().getShape()));
                     NDArray rec = vae.decode(z).sub(x).square().mean();
-                    NDArray kl = dist.mean().square().add(dist.logvar().exp()).sub(dist.logvar()).sub(1f).mean().mul(0.5f);
-                    NDArray total = rec.add(kl.mul(1e-4f));
+                    NDArray kl = dist.mean().square().add(dist.logvar().exp()).sub(dist.logvar()).sub(1f).mean();
+                    NDArray total = rec.add(Scalars.mul(kl, 0.5e-4f)); // 1e-4 x the KL divergence
                     loss = rec.getFloat();
                     gc.backward(total);
                 }
@@ -243,7 +244,7 @@ public final class ShapeWorldTrainer {
                         String caption = rng.nextDouble() < 0.1 ? "" : captions[i];
                         System.arraycopy(tokenizer.tokenize(caption).idsAsLongs(), 0, ids, i * tokenizer.maxLength(), tokenizer.maxLength());
                     }
-                    NDArray z0 = vae.encode(x).mean().mul(scaling);
+                    NDArray z0 = Scalars.mul(vae.encode(x).mean(), scaling);
                     Shape zs = z0.getShape();
                     int per = (int) (zs.size() / batchSize);
                     float[] noise = gaussian(rng, (int) zs.size());

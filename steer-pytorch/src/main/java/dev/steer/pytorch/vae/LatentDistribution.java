@@ -2,6 +2,7 @@ package dev.steer.pytorch.vae;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import dev.steer.pytorch.nn.Scalars;
 import java.util.Random;
 
 /**
@@ -16,7 +17,7 @@ public record LatentDistribution(NDArray mean, NDArray logvar) {
 
     /** The standard deviation exp(logvar / 2). */
     public NDArray std() {
-        return logvar.mul(0.5f).exp();
+        return Scalars.mul(logvar, 0.5f).exp();
     }
 
     /** The most likely latent (the mean). */
