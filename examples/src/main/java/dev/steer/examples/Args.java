@@ -33,6 +33,12 @@ final class Args {
         return a;
     }
 
+    /** This, with {@code flag} set to {@code value} unless it was given. */
+    Args withDefault(String flag, String value) {
+        values.putIfAbsent(flag, value);
+        return this;
+    }
+
     String get(String flag, String fallback) {
         return values.getOrDefault(flag, fallback);
     }

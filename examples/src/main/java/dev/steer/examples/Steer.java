@@ -19,12 +19,17 @@ import java.util.Set;
  * the loss before and after, the classifier's probabilities, iterations and time.
  *
  * <pre>
- * Steer --model DIR --classifier CHECKPOINT [--prompt TEXT] [--subject W --relation R --object W]
+ * Steer [--model DIR] [--classifier CHECKPOINT] [--prompt TEXT] [--subject W --relation R --object W]
  *       [--step-size A] [--iterations N] [--pictures DIR] [Generate's options]
  * </pre>
- * Without --subject/--relation/--object the relations are parsed from the prompt.
+ * Without --subject/--relation/--object the relations are parsed from the prompt. The model defaults
+ * to the embedded ShapeWorld model ({@value #EMBEDDED_MODEL}), the classifier to the model folder's
+ * {@code classifier} folder.
  */
 public final class Steer {
+    /** The embedded default model, relative to the repository root. */
+    static final String EMBEDDED_MODEL = "models/shapeworld";
+
     private Steer() {
     }
 
@@ -34,13 +39,11 @@ public final class Steer {
         flags.addAll(Set.of("--classifier", "--subject", "--relation", "--object", "--step-size", "--iterations", "--pictures"));
         Args a;
         try {
-            a = Args.parse(argv, flags);
-            if (!a.has("--model") || !a.has("--classifier")) {
-                throw new IllegalArgumentException("--model and --classifier are required");
-            }
+            a = Args.parse(argv, flags).withDefault("--model", EMBEDDED_MODEL);
+            a = a.withDefault("--classifier", Path.of(a.get("--model", null)).resolve("classifier").toString());
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());
-            System.err.println("usage: Steer --model DIR --classifier CHECKPOINT [--prompt TEXT] [--subject W --relation R --object W]\n"
+            System.err.println("usage: Steer [--model DIR] [--classifier CHECKPOINT] [--prompt TEXT] [--subject W --relation R --object W]\n"
                     + "             [--step-size A] [--iterations N] [--pictures DIR] [--steps N] [--seed S] [--size WxH] [--out FILE.png]");
             System.exit(2);
             return;
@@ -60,7 +63,7 @@ public final class Steer {
         try (StableDiffusion sd = Generate.loader(a).optRelationClassifier(Path.of(a.get("--classifier", null))).build()) {
             System.out.printf(Locale.ROOT, "loaded %s in %.2fs; classes %s%n", sd.modelDescription(), (System.nanoTime() - t0) / 1e9,
                     sd.relationClassifier().classNames());
-            GenerationResult result = sd.generate(Generate.request(a, "a photo of a dog right of a teddy bear")
+            GenerationResult result = sd.generate(Generate.request(a, "a photo of a red circle left of a blue square")
                     .optSteering(steering).build());
             Path out = Path.of(a.get("--out", "steer-output.png"));
             result.save(out);
