@@ -476,8 +476,8 @@ public final class ShapeWorldTrainer {
         private Path tokenizerSource;
         private long seed = 20261128L;
         private int batchSize = 32;
-        private int vaeSteps = 600;
-        private int steps = 10_000;
+        private int vaeSteps = 400;
+        private int steps = 4_000;
         private float learningRate = 3e-4f;
         private float emaDecay = 0.999f;
         private float maxGradNorm = 1f;
