@@ -30,6 +30,14 @@ class AdamWTest {
         }
     }
 
+    /** A seeded 3 -> 2 linear layer whose weights record gradients. */
+    private static Linear trainableLayer(NDManager weights) {
+        Linear layer = new Linear(3, 2, true);
+        ModelWeights.randomize(layer, 7, weights);
+        layer.setRequiresGradient(true);
+        return layer;
+    }
+
     private static Map<String, float[]> values(Linear layer) {
         Map<String, float[]> out = new LinkedHashMap<>();
         layer.namedParameters().forEach((k, w) -> out.put(k, w.value().toFloatArray()));
@@ -39,9 +47,7 @@ class AdamWTest {
     @Test
     void matchesTorchAdamWAndKeepsTheWeightsManagerConstant() {
         try (NDManager manager = Engine.getEngine("PyTorch").newBaseManager(); NDManager weights = manager.newSubManager()) {
-            Linear layer = new Linear(3, 2, true);
-            ModelWeights.randomize(layer, 7, weights);
-            layer.setRequiresGradient(true);
+            Linear layer = trainableLayer(weights);
             AdamW adam = new AdamW(layer.namedParameters(), WD);
             Map<String, double[]> p = new LinkedHashMap<>();
             Map<String, double[]> m = new LinkedHashMap<>();
@@ -142,9 +148,7 @@ class AdamWTest {
     @Test
     void clipGradNormScalesAllGradientsToTheMaximumGlobalNorm() {
         try (NDManager manager = Engine.getEngine("PyTorch").newBaseManager(); NDManager weights = manager.newSubManager()) {
-            Linear layer = new Linear(3, 2, true);
-            ModelWeights.randomize(layer, 7, weights);
-            layer.setRequiresGradient(true);
+            Linear layer = trainableLayer(weights);
             AdamW adam = new AdamW(layer.namedParameters(), WD);
             try (NDManager scope = manager.newSubManager()) {
                 backward(layer, scope);
@@ -172,9 +176,7 @@ class AdamWTest {
     @Test
     void nonFiniteGradientIsZeroedAndReportedSoTheStepCanBeSkipped() {
         try (NDManager manager = Engine.getEngine("PyTorch").newBaseManager(); NDManager weights = manager.newSubManager()) {
-            Linear layer = new Linear(3, 2, true);
-            ModelWeights.randomize(layer, 7, weights);
-            layer.setRequiresGradient(true);
+            Linear layer = trainableLayer(weights);
             AdamW adam = new AdamW(layer.namedParameters(), WD);
             try (NDManager scope = manager.newSubManager()) {
                 NDArray x = scope.create(new float[] {Float.NaN, 1f, 2f}, new Shape(1, 3));
