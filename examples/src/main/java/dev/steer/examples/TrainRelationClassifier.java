@@ -111,6 +111,9 @@ public final class TrainRelationClassifier {
         }
         System.out.printf(Locale.ROOT, "test split: %s%n", e);
         System.out.println(e.leakageStatement());
+        System.out.printf(Locale.ROOT, "centroid baseline on the same split (no training; the relation of the maps' centres of mass): "
+                + "accuracy %.3f%s%n", r.baseline().accuracy(), r.baseline().accuracy() < 0.35
+                        ? " - near chance: the maps carry little word-specific geometry" : "");
         System.out.println("report: " + r.evaluationJson().toAbsolutePath() + " and " + r.evaluationChart().toAbsolutePath());
     }
 

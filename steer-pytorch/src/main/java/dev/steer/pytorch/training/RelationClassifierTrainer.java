@@ -13,6 +13,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import dev.steer.core.relation.CentroidRelationBaseline;
 import dev.steer.core.relation.RelationClassifierConfig;
 import dev.steer.core.weights.SafetensorsFile;
 import dev.steer.core.weights.SafetensorsWriter;
@@ -75,6 +76,8 @@ public final class RelationClassifierTrainer {
     public static final String EVALUATION_JSON = "evaluation.json";
     /** The final evaluation's chart (in the output folder). */
     public static final String EVALUATION_PNG = "evaluation.png";
+    /** The {@link CentroidRelationBaseline}'s evaluation on the same test split (in the output folder). */
+    public static final String BASELINE_JSON = "baseline.json";
 
     private static final String STATE_FORMAT = "steer-relation-training-state";
     private static final double PLATEAU_THRESHOLD = 1e-4;
@@ -278,6 +281,7 @@ public final class RelationClassifierTrainer {
         String reason = state.earlyStopped ? "early stopping: no lower validation loss in " + earlyStoppingPatience + " epochs"
                 : state.epochsDone >= maxEpochs ? "reached " + maxEpochs + " epochs" : "reached " + maxSteps + " steps";
         RelationEvaluation evaluation = null;
+        RelationEvaluation baseline = null;
         Path json = null;
         Path chart = null;
         if (evaluate && !test.isEmpty() && Files.isDirectory(best)) {
@@ -285,6 +289,10 @@ public final class RelationClassifierTrainer {
                 realign(chosen);
                 evaluation = RelationEvaluation.evaluate(chosen, test, batchSize, base);
             }
+            try (CentroidRelationBaseline rule = new CentroidRelationBaseline(dataset.relations(), dataset.mapsPerWord())) {
+                baseline = RelationEvaluation.evaluate(rule, test, batchSize, base);
+            }
+            baseline.writeJson(output.resolve(BASELINE_JSON));
             json = output.resolve(EVALUATION_JSON);
             chart = output.resolve(EVALUATION_PNG);
             evaluation.writeJson(json);
@@ -292,7 +300,7 @@ public final class RelationClassifierTrainer {
                     ? ", trained without negatives" : ""));
         }
         return new Result(output, best, last, state.epochsDone, state.step, state.bestEpoch, state.bestValidationLoss, reason,
-                List.copyOf(state.history), evaluation, json, chart);
+                List.copyOf(state.history), evaluation, json, chart, baseline);
     }
 
     /**
@@ -581,10 +589,12 @@ public final class RelationClassifierTrainer {
      * @param evaluation the best checkpoint on the test split, or null when the split has no test samples
      * @param evaluationJson where that evaluation was written as JSON, or null
      * @param evaluationChart where its chart was written, or null
+     * @param baseline the {@link CentroidRelationBaseline} on the same test split (written to
+     *     {@value #BASELINE_JSON}), or null: the yardstick for {@code evaluation}
      */
     public record Result(Path outputDirectory, Path bestCheckpoint, Path lastCheckpoint, int epochs, long steps, int bestEpoch,
             double bestValidationLoss, String stopReason, List<EpochReport> history, RelationEvaluation evaluation, Path evaluationJson,
-            Path evaluationChart) {
+            Path evaluationChart, RelationEvaluation baseline) {
         /** Defensive copy of the history. */
         public Result {
             history = Collections.unmodifiableList(new ArrayList<>(history));

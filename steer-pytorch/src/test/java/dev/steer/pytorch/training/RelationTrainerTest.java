@@ -66,6 +66,9 @@ class RelationTrainerTest {
         assertEquals(450, r.steps());
         assertEquals("reached 450 steps", r.stopReason());
         assertTrue(e.accuracy() >= 0.85, "test accuracy " + e.accuracy());
+        // the training-free yardstick reads these clean bumps too, and is written beside the evaluation
+        assertTrue(r.baseline().accuracy() >= 0.85, "centroid baseline " + r.baseline().accuracy());
+        assertTrue(Files.exists(r.outputDirectory().resolve(RelationClassifierTrainer.BASELINE_JSON)));
         // no trace in these maps: positives and negatives differ only by noise (24 test triplets)
         assertTrue(Math.abs(e.leakage()) < 0.2, "leakage " + e.leakage());
         RelationClassifierTrainer.EpochReport first = r.history().get(0);
