@@ -63,11 +63,7 @@ public final class CentroidRelationBaseline implements RelationClassifier {
     @Override
     public float[] logits(float[] maps, int mapsPerWord, long[] timestepIndices) {
         int batch = timestepIndices.length;
-        long per = 2L * batch * mapsPerWord;
-        int side = per == 0 ? 0 : (int) Math.round(Math.sqrt((double) maps.length / per));
-        if (batch < 1 || mapsPerWord < 1 || (long) side * side * per != maps.length) {
-            throw new IllegalArgumentException(maps.length + " values are not " + batch + " x 2 x " + mapsPerWord + " square maps");
-        }
+        int side = RelationClassifier.mapSide(maps, mapsPerWord, batch);
         int word = mapsPerWord * side * side;
         float[] out = new float[batch * relations.length];
         for (int b = 0; b < batch; b++) {

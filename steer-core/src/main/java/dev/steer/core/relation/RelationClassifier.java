@@ -59,15 +59,25 @@ public interface RelationClassifier extends AutoCloseable {
      */
     default float[] logits(float[] maps, int mapsPerWord, long[] timestepIndices) {
         int batch = timestepIndices.length;
+        int side = mapSide(maps, mapsPerWord, batch);
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = m.create(maps, new Shape(batch, 2, mapsPerWord, side, side));
+            return logits(x, m.create(timestepIndices, new Shape(batch))).toFloatArray();
+        }
+    }
+
+    /**
+     * The side of the square maps in {@code maps} laid out as [batch, 2, mapsPerWord, side, side].
+     *
+     * @throws IllegalArgumentException when {@code maps} does not hold batch x 2 x mapsPerWord square maps
+     */
+    static int mapSide(float[] maps, int mapsPerWord, int batch) {
         long per = 2L * batch * mapsPerWord;
         int side = per == 0 ? 0 : (int) Math.round(Math.sqrt((double) maps.length / per));
         if (batch < 1 || mapsPerWord < 1 || (long) side * side * per != maps.length) {
             throw new IllegalArgumentException(maps.length + " values are not " + batch + " x 2 x " + mapsPerWord + " square maps");
         }
-        try (NDManager m = NDManager.newBaseManager()) {
-            NDArray x = m.create(maps, new Shape(batch, 2, mapsPerWord, side, side));
-            return logits(x, m.create(timestepIndices, new Shape(batch))).toFloatArray();
-        }
+        return side;
     }
 
     @Override
