@@ -8,7 +8,7 @@ import java.util.Set;
  * Trains (or resumes training of) the embedded ShapeWorld model.
  *
  * <pre>
- * TrainShapeWorld [--work DIR] [--out DIR] [--tokenizer DIR] [--steps N] [--vae-steps N] [--batch N] [--seed S]
+ * TrainShapeWorld [--work DIR] [--out DIR] [--tokenizer DIR] [--steps N] [--vae-steps N] [--batch N] [--seed S] [--lr R] [--grounding W]
  * </pre>
  * Defaults: work folder {@code target/shapeworld-training}, output {@code models/shapeworld}, the CLIP
  * tokenizer files of {@code testdata/architectures/sd15/tokenizer}. Run it again to continue
@@ -20,7 +20,7 @@ public final class TrainShapeWorld {
 
     /** Entry point. */
     public static void main(String[] argv) throws Exception {
-        Args a = Args.parse(argv, Set.of("--work", "--out", "--tokenizer", "--steps", "--vae-steps", "--batch", "--seed", "--lr"));
+        Args a = Args.parse(argv, Set.of("--work", "--out", "--tokenizer", "--steps", "--vae-steps", "--batch", "--seed", "--lr", "--grounding"));
         ShapeWorldTrainer.Builder b = ShapeWorldTrainer.builder()
                 .setWorkDir(Path.of(a.get("--work", "target/shapeworld-training")))
                 .setOutput(Path.of(a.get("--out", "models/shapeworld")))
@@ -36,6 +36,9 @@ public final class TrainShapeWorld {
         }
         if (a.has("--seed")) {
             b.optSeed(a.getLong("--seed", 0));
+        }
+        if (a.has("--grounding")) {
+            b.optGroundingWeight(a.getFloat("--grounding", 0f));
         }
         if (a.has("--lr")) {
             b.optLearningRate(a.getFloat("--lr", 3e-4f));

@@ -8,6 +8,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.steer.core.model.ClipTextConfig;
@@ -18,6 +19,7 @@ import dev.steer.core.shapeworld.Captions;
 import dev.steer.core.shapeworld.Scene;
 import dev.steer.core.shapeworld.ShapeWorld;
 import dev.steer.core.tokenizer.ClipTokenizer;
+import dev.steer.core.tokenizer.TokenizedPrompt;
 import dev.steer.core.weights.SafetensorsFile;
 import dev.steer.core.weights.SafetensorsWriter;
 import dev.steer.core.weights.TensorDType;
@@ -51,7 +53,9 @@ import java.util.function.Consumer;
  * CLIP-architecture {@link ClipTextModel} (real CLIP tokenizer) jointly, on noise prediction with
  * min-SNR-5 weighting, 10% empty captions for classifier-free guidance, AdamW with the gradients'
  * global norm clipped to 1 (a step whose gradient is not finite is skipped), and an exponential
- * moving average of the weights, which is what the exported folder holds.
+ * moving average of the weights, which is what the exported folder holds. Optionally
+ * ({@link Builder#optGroundingWeight}) an {@link AttentionGrounding} loss ties each colour and shape
+ * word's cross-attention to its object's box.
  *
  * <p>Everything is seeded per step (a batch depends only on the seed and the step number), and the
  * work folder keeps checkpoints (weights, EMA, optimizer moments, progress), so {@link #run()}
@@ -71,6 +75,7 @@ public final class ShapeWorldTrainer {
     private final float learningRate;
     private final float emaDecay;
     private final float maxGradNorm;
+    private final float groundingWeight;
     private final int checkpointEvery;
     private final Consumer<String> log;
 
@@ -85,6 +90,7 @@ public final class ShapeWorldTrainer {
         this.learningRate = b.learningRate;
         this.emaDecay = b.emaDecay;
         this.maxGradNorm = b.maxGradNorm;
+        this.groundingWeight = b.groundingWeight;
         this.checkpointEvery = b.checkpointEvery;
         this.log = b.log;
     }
@@ -134,7 +140,7 @@ public final class ShapeWorldTrainer {
         for (int step = start; step < vaeSteps; step++) {
             Random rng = stepRandom(1, step);
             try (NDManager scope = manager.newSubManager()) {
-                NDArray x = images(scope, rng, null);
+                NDArray x = images(scope, rng, null, null);
                 float loss;
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     var dist = vae.encode(x);
@@ -179,7 +185,7 @@ public final class ShapeWorldTrainer {
             double sq = 0;
             long n = 0;
             for (int b = 0; b < 8; b++) {
-                float[] z = vae.encode(images(scope, stepRandom(2, b), null)).mean().toFloatArray();
+                float[] z = vae.encode(images(scope, stepRandom(2, b), null, null)).mean().toFloatArray();
                 for (float v : z) {
                     sum += v;
                     sq += (double) v * v;
@@ -211,7 +217,7 @@ public final class ShapeWorldTrainer {
             start = 0;
         }
         if (start >= steps) {
-            exportEma(text, unet, emaFile, manager, params);
+            exportEma(text, unet, emaFile, manager, params, state);
             return;
         }
         text.setRequiresGradient(true);
@@ -234,16 +240,23 @@ public final class ShapeWorldTrainer {
             double lossSum = 0;
             double normSum = 0;
             int skipped = 0;
+            double[] insideShare = new double[1];
+            double insideSum = 0;
+            int groundedSteps = 0;
+            recordGrounding(state, start);
             for (int step = start; step < steps; step++) {
                 Random rng = stepRandom(3, step);
                 try (NDManager scope = manager.newSubManager()) {
                     String[] captions = new String[batchSize];
-                    NDArray x = images(scope, rng, captions);
+                    Scene[] scenes = new Scene[batchSize];
+                    NDArray x = images(scope, rng, captions, scenes);
                     long[] ids = new long[batchSize * tokenizer.maxLength()];
+                    TokenizedPrompt[] tokenized = new TokenizedPrompt[batchSize];
                     for (int i = 0; i < batchSize; i++) {
-                        String caption = rng.nextDouble() < 0.1 ? "" : captions[i];
-                        System.arraycopy(tokenizer.tokenize(caption).idsAsLongs(), 0, ids, i * tokenizer.maxLength(), tokenizer.maxLength());
+                        tokenized[i] = tokenizer.tokenize(rng.nextDouble() < 0.1 ? "" : captions[i]);
+                        System.arraycopy(tokenized[i].idsAsLongs(), 0, ids, i * tokenizer.maxLength(), tokenizer.maxLength());
                     }
+                    AttentionGrounding grounding = groundingWeight > 0 ? AttentionGrounding.of(scenes, tokenized) : null;
                     NDArray z0 = Scalars.mul(vae.encode(x).mean(), scaling);
                     Shape zs = z0.getShape();
                     int per = (int) (zs.size() / batchSize);
@@ -266,10 +279,16 @@ public final class ShapeWorldTrainer {
                     float loss;
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                         NDArray ctx = text.forward(scope.create(ids, new Shape(batchSize, tokenizer.maxLength())));
-                        NDArray pred = unet.forward(zt, scope.create(t), ctx, null);
+                        NDArray pred = unet.forward(zt, scope.create(t), ctx, grounding == null ? null : grounding.hook());
                         NDArray perSample = pred.sub(eps).square().reshape(batchSize, per).mean(new int[] {1});
                         NDArray total = perSample.mul(scope.create(weight)).mean();
                         loss = perSample.mean().getFloat();
+                        NDArray groundingLoss = grounding == null ? null : grounding.loss(scope, insideShare);
+                        if (groundingLoss != null) {
+                            total = total.add(Scalars.mul(groundingLoss, groundingWeight));
+                            insideSum += insideShare[0];
+                            groundedSteps++;
+                        }
                         gc.backward(total);
                     }
                     requireFinite("diffusion", step, loss, state.has("step") ? state.get("step").getAsInt() : 0);
@@ -284,9 +303,12 @@ public final class ShapeWorldTrainer {
                     lossSum += loss;
                 }
                 if ((step + 1) % 50 == 0) {
-                    log.accept(String.format(Locale.ROOT, "step %d/%d: noise mse %.5f, grad norm %.3f, %.2fs/step%s", step + 1, steps,
+                    log.accept(String.format(Locale.ROOT, "step %d/%d: noise mse %.5f, grad norm %.3f, %.2fs/step%s%s", step + 1, steps,
                             lossSum / 50, normSum / Math.max(1, 50 - skipped), (System.nanoTime() - t0) / 1e9 / 50,
+                            groundedSteps > 0 ? String.format(Locale.ROOT, ", attention inside the named box %.3f", insideSum / groundedSteps) : "",
                             skipped > 0 ? ", " + skipped + " steps skipped (non-finite gradient)" : ""));
+                    insideSum = 0;
+                    groundedSteps = 0;
                     lossSum = 0;
                     normSum = 0;
                     skipped = 0;
@@ -303,7 +325,7 @@ public final class ShapeWorldTrainer {
         }
         text.setRequiresGradient(false);
         unet.setRequiresGradient(false);
-        exportEma(text, unet, emaFile, manager, params);
+        exportEma(text, unet, emaFile, manager, params, state);
     }
 
     /**
@@ -318,10 +340,32 @@ public final class ShapeWorldTrainer {
         }
     }
 
+    /**
+     * Keeps in the progress file from which step on which grounding weight applied, so that a model
+     * trained in phases (for example captions only, then with grounding) says how it was made.
+     */
+    private void recordGrounding(JsonObject state, int start) {
+        JsonArray phases = state.has("grounding") ? state.getAsJsonArray("grounding") : new JsonArray();
+        float last = phases.isEmpty() ? 0f : phases.get(phases.size() - 1).getAsJsonObject().get("weight").getAsFloat();
+        if (last != groundingWeight && start < steps) {
+            JsonObject phase = new JsonObject();
+            phase.addProperty("from_step", start);
+            phase.addProperty("weight", groundingWeight);
+            phases.add(phase);
+            state.add("grounding", phases);
+            writeState(state);
+        }
+    }
+
     private void exportEma(ClipTextModel text, UNet2DConditionModel unet, Path emaFile, NDManager manager,
-            Map<String, Weight> params) {
+            Map<String, Weight> params, JsonObject state) {
         loadPrefixed(params, emaFile, manager);
-        Map<String, String> meta = Map.of("steer_training_steps", Integer.toString(steps), "steer_seed", Long.toString(seed));
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("steer_training_steps", Integer.toString(steps));
+        meta.put("steer_seed", Long.toString(seed));
+        if (state.has("grounding")) {
+            meta.put("steer_grounding", state.get("grounding").toString());
+        }
         ModelWeights.save(text, output.resolve("text_encoder/model.safetensors"), TensorDType.F16, meta);
         ModelWeights.save(unet, output.resolve("unet/diffusion_pytorch_model.safetensors"), TensorDType.F16, meta);
         log.accept("exported EMA weights to " + output);
@@ -345,13 +389,16 @@ public final class ShapeWorldTrainer {
 
     // ---------------------------------------------------------------- data
 
-    /** A batch of rendered scenes as [B, 3, 32, 32] in [-1, 1]; fills {@code captions} when given. */
-    private NDArray images(NDManager scope, Random rng, String[] captions) {
+    /** A batch of rendered scenes as [B, 3, 32, 32] in [-1, 1]; fills {@code captions} and {@code scenes} when given. */
+    private NDArray images(NDManager scope, Random rng, String[] captions, Scene[] scenes) {
         ShapeWorld world = ShapeWorld.DEFAULT;
         int n = world.size();
         float[] data = new float[batchSize * 3 * n * n];
         for (int b = 0; b < batchSize; b++) {
             Scene scene = world.sample(rng);
+            if (scenes != null) {
+                scenes[b] = scene;
+            }
             if (captions != null) {
                 captions[b] = Captions.DEFAULT.caption(scene, rng);
             }
@@ -481,6 +528,7 @@ public final class ShapeWorldTrainer {
         private float learningRate = 3e-4f;
         private float emaDecay = 0.999f;
         private float maxGradNorm = 1f;
+        private float groundingWeight = 0f;
         private int checkpointEvery = 250;
         private Consumer<String> log = System.out::println;
 
@@ -547,6 +595,15 @@ public final class ShapeWorldTrainer {
             return this;
         }
 
+        /**
+         * Weight of the {@link AttentionGrounding} loss (colour and shape words attend inside their
+         * object's box) added to the noise loss; 0 (default) trains on captions alone.
+         */
+        public Builder optGroundingWeight(float weight) {
+            this.groundingWeight = weight;
+            return this;
+        }
+
         /** Steps between checkpoints. */
         public Builder optCheckpointEvery(int n) {
             this.checkpointEvery = n;
@@ -563,6 +620,9 @@ public final class ShapeWorldTrainer {
         public ShapeWorldTrainer build() {
             if (workDir == null || output == null || tokenizerSource == null) {
                 throw new IllegalStateException("setWorkDir, setOutput and setTokenizerSource are required");
+            }
+            if (!(groundingWeight >= 0) || Float.isInfinite(groundingWeight)) {
+                throw new IllegalArgumentException("the grounding weight must be a finite number >= 0, got " + groundingWeight);
             }
             if (batchSize < 1 || steps < 0 || vaeSteps < 1 || checkpointEvery < 1) {
                 throw new IllegalArgumentException("batch size, steps and checkpoint interval must be positive");
