@@ -24,7 +24,8 @@ import java.util.Set;
  * </pre>
  * Without --subject/--relation/--object the relations are parsed from the prompt. The model defaults
  * to the embedded ShapeWorld model ({@value #EMBEDDED_MODEL}), the classifier to the model folder's
- * {@code classifier} folder.
+ * {@code classifier} folder, the steering settings to the classifier's recommended ones
+ * ({@link SteeringConfig#recommendedFor}); --step-size and --iterations override them.
  */
 public final class Steer {
     /** The embedded default model, relative to the repository root. */
@@ -48,9 +49,10 @@ public final class Steer {
             System.exit(2);
             return;
         }
-        SteeringConfig config = SteeringConfig.DEFAULTS
-                .withStepSize(a.getFloat("--step-size", SteeringConfig.DEFAULTS.stepSize()))
-                .withMaxIterations(a.getInt("--iterations", SteeringConfig.DEFAULTS.maxIterations()));
+        SteeringConfig recommended = SteeringConfig.recommendedFor(Path.of(a.get("--classifier", null)));
+        SteeringConfig config = recommended
+                .withStepSize(a.getFloat("--step-size", recommended.stepSize()))
+                .withMaxIterations(a.getInt("--iterations", recommended.maxIterations()));
         SteeringRequest steering = a.has("--subject")
                 ? SteeringRequest.of(RelationTriplet.of(a.get("--subject", null), SpatialRelation.parse(a.get("--relation", "")),
                         a.get("--object", null)))

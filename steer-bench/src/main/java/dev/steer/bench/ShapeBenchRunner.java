@@ -33,7 +33,8 @@ import java.util.Map;
  * ShapeBenchRunner --model DIR [--classifier CKPT] [--prompts 100] [--seeds 4] [--steps 50] [--guidance 7.5]
  *     [--step-size A] [--iterations N] [--end-fraction F] [--vanilla-only true] [--out DIR]
  * </pre>
- * The classifier defaults to {@code DIR/classifier}; steering settings default to {@link SteeringConfig#DEFAULTS}.
+ * The classifier defaults to {@code DIR/classifier}; steering settings default to the classifier's
+ * {@linkplain SteeringConfig#recommendedFor recommended settings}.
  * {@code --vanilla-only true} skips the steered arm (a quick check of a model in training).
  */
 public final class ShapeBenchRunner {
@@ -73,10 +74,12 @@ public final class ShapeBenchRunner {
         float guidance = Float.parseFloat(a.getOrDefault("--guidance", "7.5"));
         Path out = Path.of(a.getOrDefault("--out", "target/shapebench"));
         boolean vanillaOnly = Boolean.parseBoolean(a.getOrDefault("--vanilla-only", "false"));
-        SteeringConfig config = SteeringConfig.DEFAULTS
-                .withStepSize(Float.parseFloat(a.getOrDefault("--step-size", Float.toString(SteeringConfig.DEFAULTS.stepSize()))))
-                .withMaxIterations(Integer.parseInt(a.getOrDefault("--iterations", Integer.toString(SteeringConfig.DEFAULTS.maxIterations()))))
-                .withRange(0, Double.parseDouble(a.getOrDefault("--end-fraction", Double.toString(SteeringConfig.DEFAULTS.endFraction()))));
+        SteeringConfig recommended = SteeringConfig.recommendedFor(classifier);
+        SteeringConfig config = recommended
+                .withStepSize(Float.parseFloat(a.getOrDefault("--step-size", Float.toString(recommended.stepSize()))))
+                .withMaxIterations(Integer.parseInt(a.getOrDefault("--iterations", Integer.toString(recommended.maxIterations()))))
+                .withRange(recommended.startFraction(),
+                        Double.parseDouble(a.getOrDefault("--end-fraction", Double.toString(recommended.endFraction()))));
         Files.createDirectories(out);
         List<ShapeBench.Prompt> prompts = ShapeBench.standardPrompts().subList(0, promptCount);
         Arm vanilla = new Arm();

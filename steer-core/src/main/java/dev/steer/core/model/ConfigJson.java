@@ -166,6 +166,16 @@ public final class ConfigJson {
                 + (supported.length == 0 ? "only its absence" : java.util.Arrays.toString(supported)));
     }
 
+    /** Refuses a file with a key outside {@code known} (a typo must not be silently ignored). */
+    public void refuseUnknownKeys(String what, String... known) {
+        List<String> allowed = List.of(known);
+        for (String key : json.keySet()) {
+            if (!allowed.contains(key)) {
+                throw new ModelConfigException(file, "unknown " + what + " '" + key + "'; known: " + allowed);
+            }
+        }
+    }
+
     /** Refuses the model when {@code key} is present and not null. */
     public void refuseIfSet(String key, String what) {
         if (has(key)) {

@@ -1,5 +1,10 @@
 package dev.steer.core.steering;
 
+import dev.steer.core.model.ConfigJson;
+import dev.steer.core.model.ModelConfigException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
 /**
  * The settings of Learn-to-Steer's gradient refinement, with the reference defaults for Stable
  * Diffusion: steer the first half of the schedule (steps 0..24 of 50), up to 15 refinement
@@ -19,6 +24,37 @@ public record SteeringConfig(double startFraction, double endFraction, int maxIt
     /** The reference defaults. */
     public static final SteeringConfig DEFAULTS =
             new SteeringConfig(0.0, 0.5, 15, new double[] {1e-5, 3e-5, 5e-5, 7e-5}, 5f, true);
+
+    /** The file beside a classifier checkpoint that holds the steering settings it was tuned with. */
+    public static final String RECOMMENDED_FILE = "steering.json";
+
+    /**
+     * The settings a classifier was tuned with: {@link #DEFAULTS} overridden by the keys of a
+     * {@value #RECOMMENDED_FILE} beside the checkpoint ({@code step_size}, {@code max_iterations},
+     * {@code start_fraction}, {@code end_fraction}); {@link #DEFAULTS} when there is none. The
+     * reference's step size is per model (5 for SD 2.1, 7.5 for SD 1.4), and a small model's latent
+     * can need a much smaller one, so a classifier shipped for a model should say which.
+     *
+     * @param classifier the checkpoint file or the folder holding it
+     * @throws ModelConfigException when the file is not valid JSON or holds an invalid setting or an unknown key
+     */
+    public static SteeringConfig recommendedFor(Path classifier) {
+        Path dir = Files.isDirectory(classifier) ? classifier : classifier.toAbsolutePath().getParent();
+        Path file = dir == null ? null : dir.resolve(RECOMMENDED_FILE);
+        if (file == null || !Files.isRegularFile(file)) {
+            return DEFAULTS;
+        }
+        ConfigJson json = ConfigJson.read(file);
+        json.refuseUnknownKeys("steering setting", "step_size", "max_iterations", "start_fraction", "end_fraction", "comment");
+        try {
+            return DEFAULTS.withStepSize(json.getFloat("step_size", DEFAULTS.stepSize()))
+                    .withMaxIterations(json.getInt("max_iterations", DEFAULTS.maxIterations()))
+                    .withRange(json.getFloat("start_fraction", (float) DEFAULTS.startFraction()),
+                            json.getFloat("end_fraction", (float) DEFAULTS.endFraction()));
+        } catch (IllegalArgumentException e) {
+            throw new ModelConfigException(file, e.getMessage());
+        }
+    }
 
     /** Validates ranges. */
     public SteeringConfig {
