@@ -30,12 +30,14 @@ import java.util.Map;
  * or red for position pass or fail).
  *
  * <pre>
- * ShapeBenchRunner --model DIR [--classifier CKPT] [--prompts 100] [--seeds 4] [--steps 50] [--guidance 7.5]
+ * ShapeBenchRunner --model DIR [--classifier CKPT] [--prompts 100] [--seeds 4] [--first-seed 0] [--steps 50] [--guidance 7.5]
  *     [--step-size A] [--iterations N] [--end-fraction F] [--vanilla-only true] [--out DIR]
  * </pre>
  * The classifier defaults to {@code DIR/classifier}; steering settings default to the classifier's
  * {@linkplain SteeringConfig#recommendedFor recommended settings}.
- * {@code --vanilla-only true} skips the steered arm (a quick check of a model in training).
+ * {@code --vanilla-only true} skips the steered arm (a quick check of a model in training);
+ * {@code --first-seed} other than 0 gives images the benchmark does not score, for tuning settings
+ * without tuning on the benchmark.
  */
 public final class ShapeBenchRunner {
     private ShapeBenchRunner() {
@@ -63,13 +65,22 @@ public final class ShapeBenchRunner {
     /** Entry point. */
     public static void main(String[] args) throws Exception {
         Map<String, String> a = new java.util.HashMap<>();
+        java.util.Set<String> known = java.util.Set.of("--model", "--classifier", "--prompts", "--seeds", "--first-seed", "--steps",
+                "--guidance", "--step-size", "--iterations", "--end-fraction", "--vanilla-only", "--out");
+        if (args.length % 2 != 0) {
+            throw new IllegalArgumentException("options come in pairs (--name value); got " + java.util.Arrays.toString(args));
+        }
         for (int i = 0; i + 1 < args.length; i += 2) {
+            if (!known.contains(args[i])) {
+                throw new IllegalArgumentException("unknown option " + args[i] + "; known: " + new java.util.TreeSet<>(known));
+            }
             a.put(args[i], args[i + 1]);
         }
         Path model = Path.of(a.getOrDefault("--model", "models/shapeworld"));
         Path classifier = Path.of(a.getOrDefault("--classifier", model.resolve("classifier").toString()));
         int promptCount = Integer.parseInt(a.getOrDefault("--prompts", "100"));
         int seeds = Integer.parseInt(a.getOrDefault("--seeds", "4"));
+        int firstSeed = Integer.parseInt(a.getOrDefault("--first-seed", "0"));
         int steps = Integer.parseInt(a.getOrDefault("--steps", "50"));
         float guidance = Float.parseFloat(a.getOrDefault("--guidance", "7.5"));
         Path out = Path.of(a.getOrDefault("--out", "target/shapebench"));
@@ -95,7 +106,7 @@ public final class ShapeBenchRunner {
             for (ShapeBench.Prompt p : prompts) {
                 List<BufferedImage> plainTiles = new ArrayList<>();
                 List<BufferedImage> steeredTiles = new ArrayList<>();
-                for (int seed = 0; seed < seeds; seed++) {
+                for (int seed = firstSeed; seed < firstSeed + seeds; seed++) {
                     GenerationRequest plain = GenerationRequest.builder(p.prompt()).optSteps(steps).optGuidanceScale(guidance)
                             .optSeed(seed).build();
                     GenerationRequest steer = GenerationRequest.builder(p.prompt()).optSteps(steps).optGuidanceScale(guidance)
@@ -122,6 +133,7 @@ public final class ShapeBenchRunner {
         report.addProperty("model", model.toString());
         report.addProperty("prompts", promptCount);
         report.addProperty("seeds", seeds);
+        report.addProperty("first_seed", firstSeed);
         report.addProperty("steps", steps);
         report.addProperty("guidance", guidance);
         if (!vanillaOnly) {
