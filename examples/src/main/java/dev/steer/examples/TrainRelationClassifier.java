@@ -23,10 +23,11 @@ import java.util.Set;
  * <pre>
  * TrainRelationClassifier --data DIR --out DIR [--architecture published|small] [--epochs N] [--max-steps N]
  *       [--batch N] [--lr X] [--weight-decay X] [--seed S] [--split TRAIN,VALIDATION] [--plateau-patience N]
- *       [--early-stopping N] [--threads N] [--no-negatives] [--resume]
+ *       [--early-stopping N] [--threads N] [--no-negatives] [--mirror] [--resume]
  * </pre>
  * {@code --no-negatives} trains and validates on positive prompts only (the reference's ablation;
- * the test split keeps the negatives, so the report shows the leakage). An interrupted run continues
+ * the test split keeps the negatives, so the report shows the leakage). {@code --mirror} mirrors
+ * training samples left-right and top-bottom with their labels swapped. An interrupted run continues
  * from its last finished epoch with {@code --resume} and the same options.
  */
 public final class TrainRelationClassifier {
@@ -34,7 +35,7 @@ public final class TrainRelationClassifier {
             "--weight-decay", "--seed", "--split", "--plateau-patience", "--early-stopping", "--threads");
     private static final String USAGE = "usage: TrainRelationClassifier --data DIR --out DIR [--architecture published|small] [--epochs N]\n"
             + "       [--max-steps N] [--batch N] [--lr X] [--weight-decay X] [--seed S] [--split TRAIN,VALIDATION]\n"
-            + "       [--plateau-patience N] [--early-stopping N] [--threads N] [--no-negatives] [--resume]";
+            + "       [--plateau-patience N] [--early-stopping N] [--threads N] [--no-negatives] [--mirror] [--resume]";
 
     private TrainRelationClassifier() {
     }
@@ -44,6 +45,7 @@ public final class TrainRelationClassifier {
         List<String> rest = new ArrayList<>(List.of(argv));
         boolean noNegatives = rest.remove("--no-negatives");
         boolean resume = rest.remove("--resume");
+        boolean mirror = rest.remove("--mirror");
         Args a;
         RelationClassifierTrainer.Builder builder;
         try {
@@ -64,6 +66,7 @@ public final class TrainRelationClassifier {
                     .optPlateau(0.5, a.getInt("--plateau-patience", 5))
                     .optEarlyStoppingPatience(a.getInt("--early-stopping", 10))
                     .optDropNegatives(noNegatives)
+                    .optMirrorAugmentation(mirror)
                     .optResume(resume)
                     .optListener(TrainRelationClassifier::print);
             if (a.has("--split")) {

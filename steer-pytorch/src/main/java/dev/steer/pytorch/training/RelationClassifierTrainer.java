@@ -31,6 +31,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Random;
 import java.util.stream.Stream;
 
 /**
@@ -38,7 +39,8 @@ import java.util.stream.Stream;
  * (weight decay 0.05), learning rate 1e-4, batch 64, cross-entropy, reduce-on-plateau (x0.5 after
  * 5 epochs without a relative improvement of 1e-4 in validation loss, as torch's
  * {@code ReduceLROnPlateau}), early stopping after 10 epochs without a new lowest validation loss.
- * Dropout is on while training and off while evaluating.
+ * Dropout is on while training and off while evaluating. Optionally
+ * ({@link Builder#optMirrorAugmentation}) training samples are mirrored with their labels swapped.
  *
  * <pre>{@code
  * RelationClassifierTrainer.Result r = RelationClassifierTrainer.builder(RelationDataset.open(data), out)
@@ -97,6 +99,7 @@ public final class RelationClassifierTrainer {
     private final double trainRatio;
     private final double validationRatio;
     private final boolean dropNegatives;
+    private final MirrorAugmentation mirror;
     private final boolean resume;
     private final EpochListener listener;
     private final Device device;
@@ -118,6 +121,7 @@ public final class RelationClassifierTrainer {
         this.trainRatio = b.trainRatio;
         this.validationRatio = b.validationRatio;
         this.dropNegatives = b.dropNegatives;
+        this.mirror = b.mirrorAugmentation ? new MirrorAugmentation(b.dataset.relations()) : null;
         this.resume = b.resume;
         this.listener = b.listener;
         this.device = b.device;
@@ -236,6 +240,9 @@ public final class RelationClassifierTrainer {
                     break;
                 }
                 RelationDataset.Batch batch = dataset.batch(indices);
+                if (mirror != null) {
+                    batch = mirror.apply(batch, new Random(mix(seed ^ 0x6D6972726F72L, state.step)));
+                }
                 lossSum += (double) trainStep(classifier, optimizer, batch, base, lr, seed, state.step) * batch.size();
                 seen += batch.size();
                 state.step++;
@@ -376,6 +383,7 @@ public final class RelationClassifierTrainer {
         s.addProperty("train_ratio", trainRatio);
         s.addProperty("validation_ratio", validationRatio);
         s.addProperty("drop_negatives", dropNegatives);
+        s.addProperty("mirror_augmentation", mirror != null);
         s.addProperty("plateau_factor", plateauFactor);
         s.addProperty("dataset_samples", dataset.size());
         s.addProperty("dataset_triplets", dataset.tripletIds().length);
@@ -622,6 +630,7 @@ public final class RelationClassifierTrainer {
         private double trainRatio = 0.8;
         private double validationRatio = 0.1;
         private boolean dropNegatives;
+        private boolean mirrorAugmentation;
         private boolean resume;
         private EpochListener listener;
         private Device device;
@@ -717,6 +726,16 @@ public final class RelationClassifierTrainer {
          */
         public Builder optDropNegatives(boolean drop) {
             this.dropNegatives = drop;
+            return this;
+        }
+
+        /**
+         * Mirrors training samples at random, left-right and top-bottom, swapping the label's
+         * relation accordingly ({@link MirrorAugmentation}); default false, the reference recipe.
+         * Validation and test samples are never mirrored.
+         */
+        public Builder optMirrorAugmentation(boolean mirror) {
+            this.mirrorAugmentation = mirror;
             return this;
         }
 
