@@ -51,8 +51,8 @@ class EmbeddedModelTest {
                 present += ShapeBench.score(r.image(), p, ShapeDetector.DEFAULT).objectsPresent() ? 1 : 0;
             }
         }
-        // a broken load, scheduler or VAE scaling draws none (measured: see models/shapeworld/README.md)
-        assertTrue(present >= 1, "both named objects in " + present + " of 8");
+        // ShapeBench measured 86% over 400 images; a broken load, scheduler or VAE scaling draws none
+        assertTrue(present >= 5, "both named objects in " + present + " of 8");
     }
 
     @Test
@@ -62,8 +62,8 @@ class EmbeddedModelTest {
             Path pictures = tmp.resolve("pictures");
             GenerationResult r = sd.generate(GenerationRequest.builder("a photo of a red circle left of a blue square")
                     .optSteps(STEPS).optGuidanceScale(GUIDANCE).optSeed(1)
-                    .optSteering(SteeringRequest.fromPrompt().withConfig(SteeringConfig.DEFAULTS.withMaxIterations(2))
-                            .withPictures(pictures))
+                    .optSteering(SteeringRequest.fromPrompt().withConfig(SteeringConfig.recommendedFor(model.resolve("classifier"))
+                            .withMaxIterations(2)).withPictures(pictures))
                     .build());
             assertFalse(r.steering().isEmpty(), "steered steps are reported");
             for (SteeringStepReport s : r.steering()) {
@@ -74,5 +74,32 @@ class EmbeddedModelTest {
             }
             assertTrue(Files.size(r.save(tmp.resolve("out.png"))) > 0);
         }
+    }
+
+    /**
+     * ShapeBench images (prompt index, seed) whose vanilla generation drew both objects in the wrong
+     * relation and whose steered one (the classifier's recommended settings) got it right.
+     */
+    private static final int[][] FIXED_BY_STEERING = {{0, 0}, {1, 0}, {4, 0}, {2, 2}};
+
+    @Test
+    void steeringWithTheCommittedClassifierPutsTheObjectsWhereThePromptSays() throws Exception {
+        List<ShapeBench.Prompt> prompts = ShapeBench.standardPrompts();
+        SteeringConfig recommended = SteeringConfig.recommendedFor(model.resolve("classifier"));
+        int vanillaRight = 0;
+        int steeredRight = 0;
+        try (StableDiffusion sd = StableDiffusion.builder().setModelFolder(model)
+                .optRelationClassifier(model.resolve("classifier")).build()) {
+            for (int[] c : FIXED_BY_STEERING) {
+                ShapeBench.Prompt p = prompts.get(c[0]);
+                GenerationRequest.Builder request = GenerationRequest.builder(p.prompt()).optSteps(STEPS).optGuidanceScale(GUIDANCE).optSeed(c[1]);
+                vanillaRight += ShapeBench.score(sd.generate(request.build()).image(), p, ShapeDetector.DEFAULT).positionCorrect() ? 1 : 0;
+                GenerationResult steered = sd.generate(request.optSteering(SteeringRequest.of(p.triplet()).withConfig(recommended)).build());
+                steeredRight += ShapeBench.score(steered.image(), p, ShapeDetector.DEFAULT).positionCorrect() ? 1 : 0;
+            }
+        }
+        // measured with two LibTorch threads; this run's numerics differ slightly, hence the margin
+        assertTrue(vanillaRight <= 1, "vanilla right in " + vanillaRight + " of " + FIXED_BY_STEERING.length);
+        assertTrue(steeredRight >= FIXED_BY_STEERING.length - 1, "steered right in " + steeredRight + " of " + FIXED_BY_STEERING.length);
     }
 }
