@@ -65,7 +65,7 @@ public final class Steer {
         try (StableDiffusion sd = Generate.loader(a).optRelationClassifier(Path.of(a.get("--classifier", null))).build()) {
             System.out.printf(Locale.ROOT, "loaded %s in %.2fs; classes %s%n", sd.modelDescription(), (System.nanoTime() - t0) / 1e9,
                     sd.relationClassifier().classNames());
-            GenerationResult result = sd.generate(Generate.request(a, "a photo of a red circle left of a blue square")
+            GenerationResult result = sd.generate(Generate.request(a, "a photo of a purple square above a red circle")
                     .optSteering(steering).build());
             Path out = Path.of(a.get("--out", "steer-output.png"));
             result.save(out);
