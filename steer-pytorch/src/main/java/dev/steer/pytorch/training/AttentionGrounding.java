@@ -9,7 +9,9 @@ import dev.steer.core.tokenizer.TokenizedPrompt;
 import dev.steer.pytorch.nn.Scalars;
 import dev.steer.pytorch.unet.CrossAttentionHook;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Token-level grounding of cross-attention while training on scenes whose layout is known: each
@@ -103,14 +105,17 @@ final class AttentionGrounding {
         NDArray total = null;
         double share = 0;
         NDArray tiny = scope.create(1e-12f); // lives until the scope closes, after backward
+        NDArray selected = scope.create(selector(), new Shape(batch, tokens));
+        Map<String, NDArray> masksByGrid = new HashMap<>(); // several layers share a grid size
         for (Layer layer : layers) {
-            NDArray mask = scope.create(masks(layer.height, layer.width), new Shape(batch, (long) layer.height * layer.width, tokens));
-            NDArray selected = scope.create(selector(), new Shape(batch, tokens));
+            long cells = (long) layer.height * layer.width;
+            NDArray mask = masksByGrid.computeIfAbsent(layer.height + "x" + layer.width,
+                    k -> scope.create(masks(layer.height, layer.width), new Shape(batch, cells, tokens)));
             NDArray attention = layer.probabilities.mean(new int[] {1}); // [B, HW, T]
             NDArray mass = attention.sum(new int[] {1}).add(tiny); // a token nobody attends to (only in tests) must not give 0/0
             NDArray inside = attention.mul(mask).sum(new int[] {1}).div(mass); // [B, T]
             NDArray miss = selected.sub(inside.mul(selected)); // (1 - inside) on grounded tokens, 0 elsewhere
-            NDArray l = miss.square().sum().div(selected.sum());
+            NDArray l = Scalars.div(miss.square().sum(), grounded);
             share += inside.mul(selected).sum().getFloat() / grounded;
             total = total == null ? l : total.add(l);
         }

@@ -383,7 +383,9 @@ public final class RelationClassifierTrainer {
         s.addProperty("train_ratio", trainRatio);
         s.addProperty("validation_ratio", validationRatio);
         s.addProperty("drop_negatives", dropNegatives);
-        s.addProperty("mirror_augmentation", mirror != null);
+        if (mirror != null) { // absent when off, so runs saved before the option existed still resume
+            s.addProperty("mirror_augmentation", true);
+        }
         s.addProperty("plateau_factor", plateauFactor);
         s.addProperty("dataset_samples", dataset.size());
         s.addProperty("dataset_triplets", dataset.tripletIds().length);
