@@ -3,6 +3,7 @@ package dev.steer.examples;
 import dev.steer.core.dataset.RecordFilters;
 import dev.steer.pytorch.dataset.RelationDatasetBuilder;
 import dev.steer.pytorch.inversion.DdimInversion;
+import dev.steer.core.generation.Sampler;
 import dev.steer.pytorch.pipeline.StableDiffusion;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -91,7 +92,14 @@ public final class BuildRelationDataset {
             return;
         }
         long t0 = System.nanoTime();
-        try (StableDiffusion sd = Generate.loader(a).build()) {
+        Sampler opened = Generate.open(a, null);
+        if (!(opened instanceof StableDiffusion)) {
+            opened.close();
+            System.err.println("dataset building inverts images with exact gradients: it runs on --backend pytorch");
+            System.exit(2);
+            return;
+        }
+        try (StableDiffusion sd = (StableDiffusion) opened) {
             System.out.printf(Locale.ROOT, "loaded %s in %.2fs%n", sd.modelDescription(), (System.nanoTime() - t0) / 1e9);
             RelationDatasetBuilder.Summary s;
             try {

@@ -1,25 +1,28 @@
 package dev.steer.examples;
 
+import dev.steer.core.engine.Backends;
+import dev.steer.core.engine.SamplerOptions;
 import dev.steer.core.generation.GenerationRequest;
 import dev.steer.core.generation.GenerationResult;
+import dev.steer.core.generation.Sampler;
 import dev.steer.core.scheduler.SchedulerType;
-import dev.steer.pytorch.pipeline.StableDiffusion;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Set;
 
 /**
- * Generates one image from a Stable Diffusion 1.x / 2.x folder in the diffusers layout and prints
- * how long each stage took.
+ * Generates one image from a Stable Diffusion 1.x / 2.x folder (diffusers layout on the LibTorch
+ * backend, Optimum ONNX layout on ONNX Runtime), with a progress bar, and prints how long each
+ * stage took.
  *
  * <pre>
- * Generate --model DIR [--prompt TEXT] [--negative TEXT] [--steps N] [--guidance G] [--seed S]
+ * Generate --model DIR [--backend pytorch|onnx] [--prompt TEXT] [--negative TEXT] [--steps N] [--guidance G] [--seed S]
  *          [--size WxH] [--scheduler ddim|euler|dpm++2m|pndm] [--variant fp16]
  *          [--random-weights SEED] [--out FILE.png]
  * </pre>
  */
 public final class Generate {
-    static final Set<String> FLAGS = Set.of("--model", "--prompt", "--negative", "--steps", "--guidance", "--seed", "--size",
+    static final Set<String> FLAGS = Set.of("--model", "--backend", "--prompt", "--negative", "--steps", "--guidance", "--seed", "--size",
             "--scheduler", "--variant", "--random-weights", "--out");
 
     private Generate() {
@@ -35,16 +38,16 @@ public final class Generate {
             }
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());
-            System.err.println("usage: Generate --model DIR [--prompt TEXT] [--negative TEXT] [--steps N] [--guidance G] [--seed S]\n"
+            System.err.println("usage: Generate --model DIR [--backend pytorch|onnx] [--prompt TEXT] [--negative TEXT] [--steps N] [--guidance G] [--seed S]\n"
                     + "                [--size WxH] [--scheduler ddim|euler|dpm++2m|pndm] [--variant fp16]\n"
                     + "                [--random-weights SEED] [--out FILE.png]");
             System.exit(2);
             return;
         }
         long t0 = System.nanoTime();
-        try (StableDiffusion sd = loader(a).build()) {
+        try (Sampler sd = open(a, null)) {
             System.out.printf(Locale.ROOT, "loaded %s in %.2fs%n", sd.modelDescription(), (System.nanoTime() - t0) / 1e9);
-            GenerationResult result = sd.generate(request(a, "a photo of a dog right of a teddy bear").build());
+            GenerationResult result = generate(sd, request(a, "a photo of a dog right of a teddy bear"));
             Path out = Path.of(a.get("--out", "steer-output.png"));
             result.save(out);
             System.out.println("stages: " + result.timings());
@@ -53,19 +56,27 @@ public final class Generate {
         }
     }
 
-    /** The pipeline builder for the shared model flags. */
-    static StableDiffusion.Builder loader(Args a) {
-        StableDiffusion.Builder builder = StableDiffusion.builder().setModelFolder(Path.of(a.get("--model", ".")));
+    /** Loads the model on the backend the shared flags name, with a relation classifier when one is given. */
+    static Sampler open(Args a, Path classifier) {
+        SamplerOptions options = SamplerOptions.of(Path.of(a.get("--model", "."))).withRelationClassifier(classifier);
         if (a.has("--variant")) {
-            builder.optVariant(a.get("--variant", null));
+            options = options.withVariant(a.get("--variant", null));
         }
         if (a.has("--random-weights")) {
-            builder.optRandomWeights(a.getLong("--random-weights", 0));
+            options = options.withRandomWeights(a.getLong("--random-weights", 0));
         }
         if (a.has("--scheduler")) {
-            builder.optScheduler(SchedulerType.parse(a.get("--scheduler", null)));
+            options = options.withScheduler(SchedulerType.parse(a.get("--scheduler", null)));
         }
-        return builder;
+        return Backends.open(a.get("--backend", "pytorch"), options);
+    }
+
+    /** Generates with a progress bar on standard error. */
+    static GenerationResult generate(Sampler sd, GenerationRequest.Builder request) {
+        int steps = request.build().steps();
+        try (StepProgressBar bar = new StepProgressBar("denoising", 1, steps)) {
+            return sd.generate(request.optProgressListener(bar).build());
+        }
     }
 
     /** The request for the shared generation flags. */

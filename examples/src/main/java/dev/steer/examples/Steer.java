@@ -1,12 +1,12 @@
 package dev.steer.examples;
 
 import dev.steer.core.generation.GenerationResult;
+import dev.steer.core.generation.Sampler;
 import dev.steer.core.relation.RelationTriplet;
 import dev.steer.core.relation.SpatialRelation;
 import dev.steer.core.steering.SteeringConfig;
 import dev.steer.core.steering.SteeringRequest;
 import dev.steer.core.steering.SteeringStepReport;
-import dev.steer.pytorch.pipeline.StableDiffusion;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -19,7 +19,7 @@ import java.util.Set;
  * the loss before and after, the classifier's probabilities, iterations and time.
  *
  * <pre>
- * Steer [--model DIR] [--classifier CHECKPOINT] [--prompt TEXT] [--subject W --relation R --object W]
+ * Steer [--model DIR] [--backend pytorch|onnx] [--classifier CHECKPOINT] [--prompt TEXT] [--subject W --relation R --object W]
  *       [--step-size A] [--iterations N] [--pictures DIR] [Generate's options]
  * </pre>
  * Without --subject/--relation/--object the relations are parsed from the prompt. The model defaults
@@ -44,7 +44,7 @@ public final class Steer {
             a = a.withDefault("--classifier", Path.of(a.get("--model", null)).resolve("classifier").toString());
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());
-            System.err.println("usage: Steer [--model DIR] [--classifier CHECKPOINT] [--prompt TEXT] [--subject W --relation R --object W]\n"
+            System.err.println("usage: Steer [--model DIR] [--backend pytorch|onnx] [--classifier CHECKPOINT] [--prompt TEXT] [--subject W --relation R --object W]\n"
                     + "             [--step-size A] [--iterations N] [--pictures DIR] [--steps N] [--seed S] [--size WxH] [--out FILE.png]");
             System.exit(2);
             return;
@@ -62,11 +62,10 @@ public final class Steer {
             steering = steering.withPictures(Path.of(a.get("--pictures", null)));
         }
         long t0 = System.nanoTime();
-        try (StableDiffusion sd = Generate.loader(a).optRelationClassifier(Path.of(a.get("--classifier", null))).build()) {
-            System.out.printf(Locale.ROOT, "loaded %s in %.2fs; classes %s%n", sd.modelDescription(), (System.nanoTime() - t0) / 1e9,
-                    sd.relationClassifier().classNames());
-            GenerationResult result = sd.generate(Generate.request(a, "a photo of a purple square above a red circle")
-                    .optSteering(steering).build());
+        try (Sampler sd = Generate.open(a, Path.of(a.get("--classifier", null)))) {
+            System.out.printf(Locale.ROOT, "loaded %s in %.2fs%n", sd.modelDescription(), (System.nanoTime() - t0) / 1e9);
+            GenerationResult result = Generate.generate(sd, Generate.request(a, "a photo of a purple square above a red circle")
+                    .optSteering(steering));
             Path out = Path.of(a.get("--out", "steer-output.png"));
             result.save(out);
             System.out.println("steering: " + result.metadata().get("steering_summary"));

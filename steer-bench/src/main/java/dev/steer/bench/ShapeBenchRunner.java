@@ -3,15 +3,17 @@ package dev.steer.bench;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.steer.core.engine.Backends;
+import dev.steer.core.engine.SamplerOptions;
 import dev.steer.core.generation.GenerationRequest;
 import dev.steer.core.generation.GenerationResult;
+import dev.steer.core.generation.Sampler;
 import dev.steer.core.image.Heatmaps;
 import dev.steer.core.image.PngImages;
 import dev.steer.core.shapeworld.ShapeBench;
 import dev.steer.core.shapeworld.ShapeDetector;
 import dev.steer.core.steering.SteeringConfig;
 import dev.steer.core.steering.SteeringRequest;
-import dev.steer.pytorch.pipeline.StableDiffusion;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
@@ -21,6 +23,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
  * Runs ShapeBench: every prompt of the fixed set with every seed, vanilla and steered with the same
@@ -30,7 +35,7 @@ import java.util.Map;
  * or red for position pass or fail).
  *
  * <pre>
- * ShapeBenchRunner --model DIR [--classifier CKPT] [--prompts 100] [--seeds 4] [--first-seed 0] [--steps 50] [--guidance 7.5]
+ * ShapeBenchRunner --model DIR [--backend pytorch|onnx] [--classifier CKPT] [--prompts 100] [--seeds 4] [--first-seed 0] [--steps 50] [--guidance 7.5]
  *     [--step-size A] [--iterations N] [--end-fraction F] [--vanilla-only true] [--out DIR]
  * </pre>
  * The classifier defaults to {@code DIR/classifier}; steering settings default to the classifier's
@@ -65,7 +70,7 @@ public final class ShapeBenchRunner {
     /** Entry point. */
     public static void main(String[] args) throws Exception {
         Map<String, String> a = new java.util.HashMap<>();
-        java.util.Set<String> known = java.util.Set.of("--model", "--classifier", "--prompts", "--seeds", "--first-seed", "--steps",
+        java.util.Set<String> known = java.util.Set.of("--model", "--backend", "--classifier", "--prompts", "--seeds", "--first-seed", "--steps",
                 "--guidance", "--step-size", "--iterations", "--end-fraction", "--vanilla-only", "--out");
         if (args.length % 2 != 0) {
             throw new IllegalArgumentException("options come in pairs (--name value); got " + java.util.Arrays.toString(args));
@@ -98,11 +103,11 @@ public final class ShapeBenchRunner {
         JsonArray rows = new JsonArray();
         List<String> labels = new ArrayList<>();
         List<List<BufferedImage>> grid = new ArrayList<>();
-        StableDiffusion.Builder builder = StableDiffusion.builder().setModelFolder(model);
-        if (!vanillaOnly) {
-            builder.optRelationClassifier(classifier);
-        }
-        try (StableDiffusion sd = builder.build()) {
+        SamplerOptions options = SamplerOptions.of(model).withRelationClassifier(vanillaOnly ? null : classifier);
+        String backend = a.getOrDefault("--backend", "pytorch");
+        try (Sampler sd = Backends.open(backend, options);
+                ProgressBar bar = new ProgressBarBuilder().setTaskName("ShapeBench").setStyle(ProgressBarStyle.ASCII)
+                        .setInitialMax((long) promptCount * seeds * (vanillaOnly ? 1 : 2)).setUnit(" images", 1).build()) {
             for (ShapeBench.Prompt p : prompts) {
                 List<BufferedImage> plainTiles = new ArrayList<>();
                 List<BufferedImage> steeredTiles = new ArrayList<>();
@@ -115,8 +120,10 @@ public final class ShapeBenchRunner {
                     row.addProperty("prompt", p.prompt());
                     row.addProperty("seed", seed);
                     row.add("vanilla", run(sd, plain, p, vanilla, plainTiles));
+                    bar.step();
                     if (!vanillaOnly) {
                         row.add("steered", run(sd, steer, p, steered, steeredTiles));
+                        bar.step();
                     }
                     rows.add(row);
                 }
@@ -124,6 +131,8 @@ public final class ShapeBenchRunner {
                 line.addAll(steeredTiles);
                 grid.add(line);
                 labels.add(p.prompt() + (vanillaOnly ? "" : "  (" + seeds + " vanilla | " + seeds + " steered)"));
+                bar.setExtraMessage(String.format(Locale.ROOT, "vanilla pos %.2f | steered pos %.2f",
+                        vanilla.positions / (double) vanilla.images, steered.positions / (double) Math.max(1, steered.images)));
                 System.out.printf(Locale.ROOT, "%-60s running: vanilla objects %.2f pos %.2f | steered objects %.2f pos %.2f%n",
                         p.prompt(), vanilla.objects / (double) vanilla.images, vanilla.positions / (double) vanilla.images,
                         steered.objects / (double) Math.max(1, steered.images), steered.positions / (double) Math.max(1, steered.images));
@@ -131,6 +140,7 @@ public final class ShapeBenchRunner {
         }
         JsonObject report = new JsonObject();
         report.addProperty("model", model.toString());
+        report.addProperty("backend", backend);
         report.addProperty("prompts", promptCount);
         report.addProperty("seeds", seeds);
         report.addProperty("first_seed", firstSeed);
@@ -159,7 +169,7 @@ public final class ShapeBenchRunner {
         System.out.println("wrote " + out.toAbsolutePath());
     }
 
-    private static JsonObject run(StableDiffusion sd, GenerationRequest request, ShapeBench.Prompt p, Arm arm,
+    private static JsonObject run(Sampler sd, GenerationRequest request, ShapeBench.Prompt p, Arm arm,
             List<BufferedImage> tiles) {
         long t0 = System.nanoTime();
         GenerationResult r = sd.generate(request);

@@ -1,8 +1,5 @@
 package dev.steer.onnx;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtSession;
 import dev.steer.core.relation.RelationClassifier;
@@ -36,10 +33,9 @@ import java.util.Set;
  * queries scaled by 1/sqrt(head_dim), as torch does; LayerNorm epsilon 1e-5. Any number of maps
  * per word from 1 to {@code input_channels} is accepted (or exactly the pinned {@code maps_per_word}).
  *
- * <p>{@link #logits(float[], int, long[])} is the native interface (Java arrays in and out); the
- * NDArray {@link #logits(NDArray, NDArray)} of the {@link RelationClassifier} contract copies
- * through it (no gradient: steering on ONNX Runtime estimates gradients from forward passes).
- * Owns its session; close it. Not thread-safe.
+ * <p>{@link #logits(float[], int, long[])}, the {@link RelationClassifier} contract, is its native
+ * interface (Java arrays in and out; no gradient: steering on ONNX Runtime estimates gradients from
+ * forward passes). Owns its session; close it. Not thread-safe.
  */
 public final class OnnxRelationClassifier implements RelationClassifier {
     /** The default-domain opset of the generated graph (17: LayerNormalization). */
@@ -166,30 +162,9 @@ public final class OnnxRelationClassifier implements RelationClassifier {
         }
     }
 
-    /**
-     * Class logits through {@link #logits(float[], int, long[])}; the result lands in the maps'
-     * manager. Not differentiable.
-     *
-     * @param maps [batch, 2, maps per word, map_size, map_size]
-     * @param timestepIndex [batch] or [batch, 1] integer indices
-     */
     @Override
-    public NDArray logits(NDArray maps, NDArray timestepIndex) {
-        Shape s = maps.getShape();
-        int side = config.mapSize();
-        if (s.dimension() != 5 || s.get(1) != 2 || s.get(3) != side || s.get(4) != side) {
-            throw new IllegalArgumentException("maps must be [batch, 2, maps per word, " + side + ", " + side + "], got " + s);
-        }
-        long batch = s.get(0);
-        Shape ts = timestepIndex.getShape();
-        if (ts.size() != batch || ts.dimension() > 2 || !timestepIndex.getDataType().isInteger()) {
-            throw new IllegalArgumentException("timestep indices must be [" + batch + "] or [" + batch + ", 1] integers, got " + ts + " "
-                    + timestepIndex.getDataType());
-        }
-        float[] maps32 = maps.getDataType() == DataType.FLOAT32 ? maps.toFloatArray() : maps.toType(DataType.FLOAT32, false).toFloatArray();
-        long[] t = timestepIndex.toType(DataType.INT64, false).toLongArray();
-        float[] out = logits(maps32, (int) s.get(2), t);
-        return maps.getManager().create(out, new Shape(batch, config.numClasses()));
+    public int mapSide() {
+        return config.mapSize();
     }
 
     @Override

@@ -1,12 +1,13 @@
 package dev.steer.onnx;
 
 import ai.onnxruntime.OrtSession;
+import dev.steer.core.engine.GenerationEngine;
+import dev.steer.core.engine.StepObserver;
 import dev.steer.core.generation.GenerationRequest;
 import dev.steer.core.generation.GenerationResult;
 import dev.steer.core.generation.InitialNoise;
+import dev.steer.core.generation.ProgressListener;
 import dev.steer.core.generation.Sampler;
-import dev.steer.core.generation.StageTimings;
-import dev.steer.core.image.PngImages;
 import dev.steer.core.model.ConfigJson;
 import dev.steer.core.model.ModelConfigException;
 import dev.steer.core.model.VaeConfig;
@@ -14,15 +15,12 @@ import dev.steer.core.scheduler.Schedule;
 import dev.steer.core.scheduler.Scheduler;
 import dev.steer.core.scheduler.SchedulerType;
 import dev.steer.core.scheduler.Schedulers;
-import dev.steer.core.steering.SteeringStepReport;
 import dev.steer.core.tokenizer.ClipTokenizer;
 import dev.steer.onnx.steering.GradientEstimator;
-import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
 
@@ -55,8 +53,9 @@ import java.util.function.Consumer;
  * no backward pass, so the gradient of the steering loss is estimated from forward passes: each
  * refinement iteration runs the UNet once on the latent and 2n perturbations of it
  * ({@link GradientEstimator}, n = {@link Builder#optGradientBudget}); the core
- * {@link dev.steer.core.steering.GradientSteerer} takes its steps unchanged. Heatmap pictures
- * ({@code SteeringRequest.withPictures}) are refused on this backend for now.
+ * {@link dev.steer.core.steering.GradientSteerer} takes its steps unchanged. Generation runs through
+ * the core {@link GenerationEngine} (loop, steering, heatmap pictures, progress, cancellation,
+ * several images per call) over this backend's {@link OnnxDiffusionBackend}.
  */
 public final class OnnxStableDiffusion implements Sampler {
     private final ClipTokenizer tokenizer;
@@ -65,10 +64,10 @@ public final class OnnxStableDiffusion implements Sampler {
     private final OnnxVae vae;
     private final Scheduler scheduler;
     private final float scalingFactor;
-    private final int defaultLatentSize;
     private final String description;
     private final OnnxRelationClassifier classifier;
     private final GradientEstimator estimator;
+    private final GenerationEngine<FloatTensor> engine;
 
     private OnnxStableDiffusion(ClipTokenizer tokenizer, OnnxTextEncoder textEncoder, OnnxUNet unet, OnnxVae vae, Scheduler scheduler,
             float scalingFactor, int defaultLatentSize, String description, OnnxRelationClassifier classifier,
@@ -79,10 +78,10 @@ public final class OnnxStableDiffusion implements Sampler {
         this.vae = vae;
         this.scheduler = scheduler;
         this.scalingFactor = scalingFactor;
-        this.defaultLatentSize = defaultLatentSize;
         this.description = description;
         this.classifier = classifier;
         this.estimator = estimator;
+        this.engine = new GenerationEngine<>(new OnnxDiffusionBackend(this, defaultLatentSize));
     }
 
     /** Starts configuring a pipeline. */
@@ -155,104 +154,32 @@ public final class OnnxStableDiffusion implements Sampler {
         return encodeIds(tokenizer.tokenize(prompt).idsAsLongs());
     }
 
-    /**
-     * Refines the latent before a denoising step (steering). Returns null when the step is not steered.
-     */
-    @FunctionalInterface
-    public interface StepRefiner {
-        /** Refines {@code latents} in place before step {@code index} of {@code total}. */
-        SteeringStepReport refine(int index, int total, float[] latents, Schedule schedule);
-    }
-
-    /** Receives each denoising step's result; used for previews, telemetry and conformance tests. */
-    @FunctionalInterface
-    public interface StepListener {
-        /** Called after step {@code index} with the new latent (flattened). */
-        void onStep(int index, int timestep, float[] latents);
+    /** The generation engine running this pipeline (its loop, for callers holding encoded prompts). */
+    public GenerationEngine<FloatTensor> engine() {
+        return engine;
     }
 
     /**
-     * The denoising loop with classifier-free guidance.
+     * The denoising loop with classifier-free guidance on encoded prompts.
      *
      * @param cond conditional hidden states [1, T, D]
      * @param uncond unconditional hidden states [1, T, D] (unused when guidance is 1 or less)
      * @param initLatents initial latent already scaled by the schedule's init noise sigma, [C * h * w]
-     * @param latentHeight latent height
-     * @param latentWidth latent width
      * @param schedule a fresh schedule
-     * @param guidance guidance scale
      * @param listener called after each step; may be null
      * @return the final latent
      */
     public float[] denoise(FloatTensor cond, FloatTensor uncond, float[] initLatents, int latentHeight, int latentWidth,
-            Schedule schedule, float guidance, StepListener listener) {
+            Schedule schedule, float guidance, ProgressListener listener) {
         return denoise(cond, uncond, initLatents, latentHeight, latentWidth, schedule, guidance, null, listener);
     }
 
-    /**
-     * The denoising loop with classifier-free guidance and, before each step, an optional refiner
-     * (Learn-to-Steer) that may change the latent. With guidance above 1 each step is one UNet call
-     * on the batch [unconditional, conditional].
-     */
+    /** The denoising loop with an optional {@link StepObserver} that probes chosen steps' cross-attention. */
     public float[] denoise(FloatTensor cond, FloatTensor uncond, float[] initLatents, int latentHeight, int latentWidth,
-            Schedule schedule, float guidance, StepRefiner refiner, StepListener listener) {
-        boolean cfg = guidance > 1f;
-        if (cfg && uncond == null) {
-            throw new IllegalArgumentException("guidance " + guidance + " needs the unconditional embedding");
+            Schedule schedule, float guidance, StepObserver observer, ProgressListener listener) {
+        try (OnnxDiffusionBackend.Scope scope = new OnnxDiffusionBackend.Scope(this)) {
+            return engine.denoise(scope, cond, uncond, initLatents, latentHeight, latentWidth, schedule, guidance, observer, listener);
         }
-        int channels = unet.inChannels();
-        int per = channels * latentHeight * latentWidth;
-        if (initLatents.length != per) {
-            throw new IllegalArgumentException("initial latent has " + initLatents.length + " values, expected " + channels + "x"
-                    + latentHeight + "x" + latentWidth);
-        }
-        FloatTensor context = cfg ? concat(uncond, cond) : cond;
-        float[] latents = initLatents.clone();
-        int[] timesteps = schedule.timesteps();
-        float[] modelTimesteps = schedule.modelTimesteps();
-        for (int i = 0; i < timesteps.length; i++) {
-            if (refiner != null) {
-                refiner.refine(i, timesteps.length, latents, schedule);
-            }
-            float[] modelInput = schedule.scaleModelInput(latents, i);
-            FloatTensor x;
-            if (cfg) {
-                float[] pair = new float[2 * per];
-                System.arraycopy(modelInput, 0, pair, 0, per);
-                System.arraycopy(modelInput, 0, pair, per, per);
-                x = FloatTensor.of(pair, 2, channels, latentHeight, latentWidth);
-            } else {
-                x = FloatTensor.of(modelInput, 1, channels, latentHeight, latentWidth);
-            }
-            float[] out = unet.forward(x, new float[] {modelTimesteps[i]}, context).noise().data();
-            float[] guided;
-            if (cfg) {
-                guided = new float[per];
-                for (int k = 0; k < per; k++) {
-                    float u = out[k];
-                    float c = out[per + k];
-                    guided[k] = u + (c - u) * guidance;
-                }
-            } else {
-                guided = out;
-            }
-            latents = schedule.step(guided, i, latents);
-            if (listener != null) {
-                listener.onStep(i, timesteps[i], latents);
-            }
-        }
-        return latents;
-    }
-
-    private static FloatTensor concat(FloatTensor a, FloatTensor b) {
-        if (a.dim(1) != b.dim(1) || a.dim(2) != b.dim(2)) {
-            throw new IllegalArgumentException("conditional and unconditional embeddings differ in shape: "
-                    + java.util.Arrays.toString(a.shape()) + " vs " + java.util.Arrays.toString(b.shape()));
-        }
-        float[] data = new float[a.size() + b.size()];
-        System.arraycopy(a.data(), 0, data, 0, a.size());
-        System.arraycopy(b.data(), 0, data, a.size(), b.size());
-        return FloatTensor.of(data, a.dim(0) + b.dim(0), a.dim(1), a.dim(2));
     }
 
     /** Decodes a latent (divided by the VAE's scaling factor here) to [3, H, W] values in about [-1, 1]. */
@@ -267,56 +194,21 @@ public final class OnnxStableDiffusion implements Sampler {
 
     @Override
     public GenerationResult generate(GenerationRequest request) {
-        Objects.requireNonNull(request, "request");
-        if (request.steering() != null) {
-            if (classifier == null) {
-                throw new IllegalStateException("steering needs a relation classifier: load one with "
-                        + "OnnxStableDiffusion.builder().optRelationClassifier(path)");
-            }
-            if (request.steering().picturesDir() != null) {
-                throw new UnsupportedOperationException("steering pictures (SteeringRequest.withPictures) are not available on the "
-                        + "ONNX backend yet: each picture needs the vanilla run and a decode per steered step; steer without pictures "
-                        + "(withPictures(null)) or use the PyTorch backend for them");
-            }
-        }
-        int vaeScale = vae.scaleFactor();
-        int multiple = vaeScale * unet.downsampleFactor();
-        int width = request.width() == 0 ? defaultLatentSize * vaeScale : request.width();
-        int height = request.height() == 0 ? defaultLatentSize * vaeScale : request.height();
-        if (width % multiple != 0 || height % multiple != 0) {
-            throw new IllegalArgumentException("width and height must be multiples of " + multiple + " for this model, got "
-                    + width + "x" + height);
-        }
-        int lh = height / vaeScale;
-        int lw = width / vaeScale;
-        Scheduler sched = request.scheduler() == null ? scheduler : Schedulers.create(request.scheduler(), scheduler.config());
-        Schedule schedule = sched.schedule(request.steps());
-        long t0 = System.nanoTime();
-        FloatTensor cond = encodePrompt(request.prompt());
-        FloatTensor uncond = request.guidanceScale() > 1f ? encodePrompt(request.negativePrompt()) : null;
-        long t1 = System.nanoTime();
-        float[] init = InitialNoise.latents(request.seed(), unet.inChannels() * lh * lw, schedule.initNoiseSigma());
-        OnnxSteeringSession steering = null;
-        if (request.steering() != null) {
-            steering = new OnnxSteeringSession(request.steering(), tokenizer.tokenize(request.prompt()), unet, classifier, cond,
-                    new int[] {unet.inChannels(), lh, lw}, estimator, request.seed());
-        }
-        float[] latents = denoise(cond, uncond, init, lh, lw, schedule, request.guidanceScale(), steering, null);
-        long t2 = System.nanoTime();
-        float[] pixels = decode(latents, lh, lw);
-        BufferedImage image = PngImages.fromChw(pixels, height, width);
-        long t3 = System.nanoTime();
-        int calls = schedule.timesteps().length + (steering == null ? 0 : steering.unetCalls());
-        StageTimings timings = new StageTimings(t1 - t0, t2 - t1, steering == null ? 0 : steering.nanos(), t3 - t2, calls);
-        Map<String, String> meta = request.metadata(sched.type().name(), width, height, description);
-        if (steering != null) {
-            meta.putAll(steering.metadata());
-        }
-        return new GenerationResult(image, request, latents, timings, steering == null ? List.of() : steering.reports(), meta);
+        return engine.generate(request);
     }
 
     @Override
+    public List<GenerationResult> generateAll(List<GenerationRequest> requests) {
+        return engine.generateAll(requests);
+    }
+
+    /** Closes every ONNX Runtime session (the classifier's too). */
+    @Override
     public void close() {
+        engine.close();
+    }
+
+    void closeSessions() {
         RuntimeException failure = null;
         for (AutoCloseable c : new AutoCloseable[] {unet, vae, textEncoder, classifier}) {
             try {

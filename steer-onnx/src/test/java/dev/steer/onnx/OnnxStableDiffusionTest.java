@@ -58,7 +58,7 @@ class OnnxStableDiffusionTest {
             float guidance = g.readFloats("input.guidance_scale")[0];
             assertEquals(7.5f, guidance);
             float[] out = sd.denoise(cond, uncond, g.readFloats("input.init_latents"), 16, 16, schedule, guidance,
-                    (i, timestep, l) -> latents.add(l.clone()));
+                    p -> latents.add(p.latents().clone()));
             assertEquals(steps, latents.size());
             for (int i = 0; i < steps; i++) {
                 assertClose("onnx pipeline latents." + (i + 1), g.readFloats("latents." + (i + 1)), latents.get(i), 1e-4);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.steer.core.attention.AttentionProbe;
 import dev.steer.core.generation.GenerationRequest;
 import dev.steer.core.generation.GenerationResult;
 import dev.steer.core.image.PngImages;
@@ -39,9 +40,24 @@ class OnnxSteeredGenerationTest {
         Path folder = TinyOnnxFolders.create(tmp.resolve("tiny"));
         TinyOnnxFolders.useTinyVocabulary(folder);
         sd = OnnxStableDiffusion.builder().setModelFolder(folder)
-                .optRelationClassifier(Conformance.dir("classifier-sd2-reference").resolve("classifier.pth"))
+                .optRelationClassifier(Conformance.referenceClassifierFor(tmp.resolve("classifier"), tinyMaps(folder)))
                 .optGradientBudget(4)
                 .build();
+    }
+
+    private static int tinyMaps(Path folder) {
+        try (OnnxStableDiffusion plain = OnnxStableDiffusion.builder().setModelFolder(folder).build()) {
+            return AttentionProbe.mapsPerWord(plain.unet().crossAttentionLayers());
+        }
+    }
+
+    @Test
+    void aClassifierForAnotherModelIsRefusedWhenThePipelineIsBuilt() {
+        Path folder = tmp.resolve("tiny");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> OnnxStableDiffusion.builder()
+                .setModelFolder(folder).optRelationClassifier(Conformance.dir("classifier-sd2-reference").resolve("classifier.pth")).build());
+        assertTrue(e.getMessage().contains("reads 1368 maps per word") && e.getMessage().contains("produces " + tinyMaps(folder)),
+                e.getMessage());
     }
 
     @AfterAll
@@ -101,10 +117,16 @@ class OnnxSteeredGenerationTest {
     }
 
     @Test
-    void picturesAreRefusedWithAClearMessage() {
-        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-                () -> sd.generate(request(SteeringRequest.fromPrompt().withPictures(tmp.resolve("pictures")))));
-        assertTrue(e.getMessage().contains("ONNX") && e.getMessage().contains("withPictures"), e.getMessage());
+    void writesHeatmapPicturesOfEachSteeredStepBesideVanilla() throws Exception {
+        Path dir = tmp.resolve("pictures");
+        GenerationResult r = sd.generate(request(SteeringRequest.fromPrompt().withConfig(config()).withPictures(dir)));
+        assertEquals(dir.toString(), r.metadata().get("steering_pictures"));
+        for (String f : List.of("step-00.png", "step-01.png", "final.png")) {
+            java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(dir.resolve(f).toFile());
+            assertTrue(img.getWidth() >= 128 && img.getHeight() >= 128, f);
+            assertEquals(PROMPT, PngImages.readText(dir.resolve(f)).get("prompt"));
+        }
+        assertFalse(java.nio.file.Files.exists(dir.resolve("step-02.png")), "only steered steps are pictured");
     }
 
     @Test
@@ -121,7 +143,7 @@ class OnnxSteeredGenerationTest {
         Path folder = TinyOnnxFolders.create(tmp.resolve("tiny-split"));
         TinyOnnxFolders.useTinyVocabulary(folder);
         try (OnnxStableDiffusion split = OnnxStableDiffusion.builder().setModelFolder(folder)
-                .optRelationClassifier(Conformance.dir("classifier-sd2-reference").resolve("classifier.safetensors"))
+                .optRelationClassifier(Conformance.referenceClassifierFor(tmp.resolve("classifier-split"), tinyMaps(folder)))
                 .optGradientEstimator(GradientEstimator.DEFAULTS.withBudget(4).withMaxBatch(3)).build()) {
             GenerationResult a = split.generate(request(SteeringRequest.fromPrompt().withConfig(config())));
             GenerationResult b = sd.generate(request(SteeringRequest.fromPrompt().withConfig(config())));

@@ -17,9 +17,13 @@ import java.util.Objects;
  * @param seed seed of the initial noise
  * @param scheduler the scheduler to use, or null for the one in the model folder
  * @param steering Learn-to-Steer settings, or null for plain generation
+ * @param progress receives every denoising step; may be null
+ * @param cancellation a handle that stops the generation from another thread; may be null (the
+ *     generating thread's interrupt stops it too)
  */
 public record GenerationRequest(String prompt, String negativePrompt, int width, int height, int steps,
-        float guidanceScale, long seed, SchedulerType scheduler, SteeringRequest steering) {
+        float guidanceScale, long seed, SchedulerType scheduler, SteeringRequest steering, ProgressListener progress,
+        Cancellation cancellation) {
 
     /** Validates ranges. */
     public GenerationRequest {
@@ -59,7 +63,29 @@ public record GenerationRequest(String prompt, String negativePrompt, int width,
 
     /** The same request without steering (the vanilla baseline of a steered one). */
     public GenerationRequest withoutSteering() {
-        return new GenerationRequest(prompt, negativePrompt, width, height, steps, guidanceScale, seed, scheduler, null);
+        return new GenerationRequest(prompt, negativePrompt, width, height, steps, guidanceScale, seed, scheduler, null, progress,
+                cancellation);
+    }
+
+    /** The same request with another seed. */
+    public GenerationRequest withSeed(long newSeed) {
+        return new GenerationRequest(prompt, negativePrompt, width, height, steps, guidanceScale, newSeed, scheduler, steering,
+                progress, cancellation);
+    }
+
+    /** The same request with another prompt (steering, when asked, parses the new prompt or uses its explicit relations). */
+    public GenerationRequest withPrompt(String newPrompt) {
+        return new GenerationRequest(newPrompt, negativePrompt, width, height, steps, guidanceScale, seed, scheduler, steering,
+                progress, cancellation);
+    }
+
+    /** One request per seed, otherwise equal to this one: the input of {@link Sampler#generateAll} for a list of seeds. */
+    public java.util.List<GenerationRequest> withSeeds(long... seeds) {
+        java.util.List<GenerationRequest> out = new java.util.ArrayList<>(seeds.length);
+        for (long s : seeds) {
+            out.add(withSeed(s));
+        }
+        return out;
     }
 
     /** A builder with defaults for everything but the prompt. */
@@ -78,6 +104,8 @@ public record GenerationRequest(String prompt, String negativePrompt, int width,
         private long seed;
         private SchedulerType scheduler;
         private SteeringRequest steering;
+        private ProgressListener progress;
+        private Cancellation cancellation;
 
         private Builder(String prompt) {
             this.prompt = prompt;
@@ -126,9 +154,22 @@ public record GenerationRequest(String prompt, String negativePrompt, int width,
             return this;
         }
 
+        /** Receives every denoising step (progress bars, previews, telemetry). */
+        public Builder optProgressListener(ProgressListener listener) {
+            this.progress = listener;
+            return this;
+        }
+
+        /** A handle that stops the generation from another thread. */
+        public Builder optCancellation(Cancellation handle) {
+            this.cancellation = handle;
+            return this;
+        }
+
         /** The request. */
         public GenerationRequest build() {
-            return new GenerationRequest(prompt, negativePrompt, width, height, steps, guidanceScale, seed, scheduler, steering);
+            return new GenerationRequest(prompt, negativePrompt, width, height, steps, guidanceScale, seed, scheduler, steering,
+                    progress, cancellation);
         }
     }
 }

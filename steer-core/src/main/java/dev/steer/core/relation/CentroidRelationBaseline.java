@@ -1,7 +1,5 @@
 package dev.steer.core.relation;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.Shape;
 import java.util.List;
 
 /**
@@ -51,13 +49,6 @@ public final class CentroidRelationBaseline implements RelationClassifier {
     @Override
     public int timestepIndices() {
         return 50;
-    }
-
-    @Override
-    public NDArray logits(NDArray maps, NDArray timestepIndex) {
-        long[] t = new long[(int) maps.getShape().get(0)];
-        float[] out = logits(maps.toFloatArray(), (int) maps.getShape().get(2), t);
-        return maps.getManager().create(out, new Shape(t.length, classNames.size()));
     }
 
     @Override

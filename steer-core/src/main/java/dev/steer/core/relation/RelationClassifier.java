@@ -1,8 +1,5 @@
 package dev.steer.core.relation;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import java.util.List;
 
 /**
@@ -10,8 +7,10 @@ import java.util.List;
  * Learn-to-Steer classifier. Input maps come from an {@link dev.steer.core.attention.AttentionProbe}
  * in the reference layout; the output is one logit per relation, in the checkpoint's class order.
  *
- * <p>Backends implement it with their own arrays: differentiably on LibTorch (the steering loss is
- * back-propagated through it to the latent), forward-only on ONNX Runtime.
+ * <p>This is the backend-neutral contract the generation engine runs through: Java arrays in and
+ * out. Backends implement it with their own arrays underneath, and may add a differentiable
+ * interface of their own (LibTorch's {@code TorchRelationClassifier}, through which the steering
+ * loss is back-propagated to the latent); ONNX Runtime runs it forward-only.
  */
 public interface RelationClassifier extends AutoCloseable {
 
@@ -34,37 +33,22 @@ public interface RelationClassifier extends AutoCloseable {
     /** Number of timestep indices the classifier embeds (50 for the published checkpoints). */
     int timestepIndices();
 
-    /**
-     * Class logits.
-     *
-     * @param maps [batch, 2 (subject, object), maps, 16, 16], each map summing to 1
-     * @param timestepIndex [batch] int64 classifier timestep indices
-     * @return [batch, classes]
-     */
-    NDArray logits(NDArray maps, NDArray timestepIndex);
+    /** Side of the square maps the classifier reads ({@code map_size}: 16 for the published classifiers). */
+    default int mapSide() {
+        return 16;
+    }
 
     /**
-     * Class logits on Java arrays, for backends without an NDArray engine that computes (ONNX
-     * Runtime) and for callers that hold their maps as floats. Same layout and meaning as
-     * {@link #logits(NDArray, NDArray)}; no gradient flows through it.
+     * Class logits. No gradient flows through it (a backend that steers with exact gradients uses
+     * its own differentiable interface).
      *
-     * <p>The default implementation goes through {@link #logits(NDArray, NDArray)} on arrays of
-     * the default engine's manager; backends that compute without NDArrays override it.
-     *
-     * @param maps [batch, 2, mapsPerWord, side, side] flattened, each map summing to 1
+     * @param maps [batch, 2 (subject, object), mapsPerWord, side, side] flattened, each map summing to 1
      * @param mapsPerWord maps per word in {@code maps}
      * @param timestepIndices one classifier timestep index per batch item
      * @return [batch, classes] flattened
      * @throws IllegalArgumentException when {@code maps} does not hold batch x 2 x mapsPerWord square maps
      */
-    default float[] logits(float[] maps, int mapsPerWord, long[] timestepIndices) {
-        int batch = timestepIndices.length;
-        int side = mapSide(maps, mapsPerWord, batch);
-        try (NDManager m = NDManager.newBaseManager()) {
-            NDArray x = m.create(maps, new Shape(batch, 2, mapsPerWord, side, side));
-            return logits(x, m.create(timestepIndices, new Shape(batch))).toFloatArray();
-        }
-    }
+    float[] logits(float[] maps, int mapsPerWord, long[] timestepIndices);
 
     /**
      * The side of the square maps in {@code maps} laid out as [batch, 2, mapsPerWord, side, side].

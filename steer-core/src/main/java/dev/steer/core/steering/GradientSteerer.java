@@ -91,7 +91,7 @@ public final class GradientSteerer implements Steerer {
             iterations++;
         }
         if (abandoned == null && !converged && iterations > 0 && config.finalEvaluation()) {
-            SteeringObjective.Evaluation e = objective.evaluate(latent, triplets.get(iterations % triplets.size()));
+            SteeringObjective.Evaluation e = objective.lossOnly(latent, triplets.get(iterations % triplets.size()));
             String bad = nonFinite(e);
             if (bad != null) {
                 System.arraycopy(previous, 0, latent, 0, latent.length);

@@ -36,9 +36,14 @@ public record SteeringConfig(double startFraction, double endFraction, int maxIt
      * can need a much smaller one, so a classifier shipped for a model should say which.
      *
      * @param classifier the checkpoint file or the folder holding it
-     * @throws ModelConfigException when the file is not valid JSON or holds an invalid setting or an unknown key
+     * @throws ModelConfigException when the classifier path does not exist, or the file is not valid
+     *     JSON or holds an invalid setting or an unknown key
      */
     public static SteeringConfig recommendedFor(Path classifier) {
+        if (!Files.exists(classifier)) {
+            throw new ModelConfigException(classifier, "no such relation classifier (file or folder) to read "
+                    + RECOMMENDED_FILE + " beside");
+        }
         Path dir = Files.isDirectory(classifier) ? classifier : classifier.toAbsolutePath().getParent();
         Path file = dir == null ? null : dir.resolve(RECOMMENDED_FILE);
         if (file == null || !Files.isRegularFile(file)) {

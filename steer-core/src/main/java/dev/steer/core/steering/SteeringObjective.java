@@ -19,6 +19,23 @@ public interface SteeringObjective {
     Evaluation evaluate(float[] latent, RelationTriplet triplet);
 
     /**
+     * The loss and class probabilities alone, for telemetry after the last update (the steerer
+     * never applies its gradient). By default a full {@link #evaluate}; a backend whose gradient
+     * costs many model passes answers with one.
+     */
+    default Evaluation lossOnly(float[] latent, RelationTriplet triplet) {
+        return evaluate(latent, triplet);
+    }
+
+    /**
+     * Denoiser calls this objective has made so far (what a steered step costs in model passes), or
+     * 0 when it does not count them; the engine then counts one call per evaluation.
+     */
+    default int modelCalls() {
+        return 0;
+    }
+
+    /**
      * One evaluation.
      *
      * @param loss cross-entropy against the asked relation

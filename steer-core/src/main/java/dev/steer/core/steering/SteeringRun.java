@@ -1,6 +1,5 @@
 package dev.steer.core.steering;
 
-import dev.steer.core.attention.CrossAttentionLayer;
 import dev.steer.core.relation.RelationClassifier;
 import dev.steer.core.relation.RelationParser;
 import dev.steer.core.relation.RelationTriplet;
@@ -13,51 +12,39 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One steered generation's steering state, shared by both backends: the relations (given, or parsed
+ * One steered generation's steering state, shared by every backend: the relations (given, or parsed
  * from the prompt) bound to token positions and checked against the classifier, the
- * {@link GradientSteerer}, and what it did (reports, evaluations, time, the PNG's steering entries).
- * A backend supplies the {@link SteeringObjective} of each steered step.
+ * {@link Steerer}, and what it did (reports, evaluations, model calls, time, the PNG's steering
+ * entries). The generation engine supplies the backend's {@link SteeringObjective} of each steered
+ * step.
  */
 public final class SteeringRun {
     private final SteeringRequest request;
+    private final List<RelationTriplet> triplets;
     private final Map<RelationTriplet, TokenBinding> bindings = new LinkedHashMap<>();
-    private final GradientSteerer steerer;
+    private final Steerer steerer;
     private final List<SteeringStepReport> reports = new ArrayList<>();
     private int evaluations;
+    private int modelCalls;
     private long nanos;
 
     /**
      * @param request what to steer and how
      * @param prompt the tokenized prompt (relations are parsed from it when the request gives none)
      * @param classifier the relation classifier (must know every asked relation)
-     * @param modelMapsPerWord maps per word the denoiser produces (cross-attention layers x heads)
      * @throws IllegalArgumentException naming the problem: no relation in the prompt, a word not in it,
-     *     a relation the classifier lacks, a classifier trained for a smaller model
+     *     a relation the classifier lacks
      */
-    public SteeringRun(SteeringRequest request, TokenizedPrompt prompt, RelationClassifier classifier, int modelMapsPerWord) {
+    public SteeringRun(SteeringRequest request, TokenizedPrompt prompt, RelationClassifier classifier) {
         this.request = request;
-        List<RelationTriplet> triplets = request.triplets().isEmpty()
+        this.triplets = request.triplets().isEmpty()
                 ? RelationParser.standard().parseRequired(prompt.prompt())
                 : request.triplets();
         for (TokenBinding b : TokenBinding.bindAll(prompt, triplets)) {
             classifier.classIndex(b.triplet().relation()); // fails early for a relation the classifier lacks
             bindings.put(b.triplet(), b);
         }
-        if (modelMapsPerWord > classifier.mapsPerWord()) {
-            throw new IllegalArgumentException("the relation classifier reads at most " + classifier.mapsPerWord()
-                    + " maps per word but this UNet has " + modelMapsPerWord
-                    + " (cross-attention layers x heads): it was trained for another model");
-        }
         this.steerer = new GradientSteerer(request.config(), triplets, request.listener());
-    }
-
-    /** Maps per word a denoiser with these cross-attention layers produces. */
-    public static int mapsPerWord(List<CrossAttentionLayer> layers) {
-        int maps = 0;
-        for (CrossAttentionLayer layer : layers) {
-            maps += layer.heads();
-        }
-        return maps;
     }
 
     /** The request. */
@@ -70,9 +57,14 @@ public final class SteeringRun {
         return Collections.unmodifiableMap(bindings);
     }
 
+    /** The first triplet's binding (the words the pictures show). */
+    public TokenBinding firstBinding() {
+        return bindings.values().iterator().next();
+    }
+
     /** The triplets, in cycling order. */
     public List<RelationTriplet> triplets() {
-        return steerer.triplets();
+        return triplets;
     }
 
     /** Whether step {@code index} of {@code total} is steered. */
@@ -80,18 +72,37 @@ public final class SteeringRun {
         return steerer.isSteered(index, total);
     }
 
-    /** Refines {@code latents} in place at a steered step with the backend's objective, and records it. */
-    public SteeringStepReport refine(SteeringObjective objective, int index, int total, float[] latents) {
+    /**
+     * Refines {@code latents} in place at a steered step with the backend's objective, and records it.
+     *
+     * @param beforeEachEvaluation run before every objective evaluation (the engine's cancellation check)
+     */
+    public SteeringStepReport refine(SteeringObjective objective, int index, int total, float[] latents,
+            Runnable beforeEachEvaluation) {
         long t0 = System.nanoTime();
-        SteeringObjective counted = (latent, triplet) -> {
-            evaluations++;
-            return objective.evaluate(latent, triplet);
+        int[] counted = {0};
+        SteeringObjective checked = new SteeringObjective() {
+            @Override
+            public Evaluation evaluate(float[] latent, RelationTriplet triplet) {
+                beforeEachEvaluation.run();
+                counted[0]++;
+                return objective.evaluate(latent, triplet);
+            }
+
+            @Override
+            public Evaluation lossOnly(float[] latent, RelationTriplet triplet) {
+                beforeEachEvaluation.run();
+                counted[0]++;
+                return objective.lossOnly(latent, triplet);
+            }
         };
         try {
-            SteeringStepReport report = steerer.refine(counted, index, total, latents);
+            SteeringStepReport report = steerer.refine(checked, index, total, latents);
             reports.add(report);
             return report;
         } finally {
+            evaluations += counted[0];
+            modelCalls += objective.modelCalls() > 0 ? objective.modelCalls() : counted[0];
             nanos += System.nanoTime() - t0;
         }
     }
@@ -106,6 +117,11 @@ public final class SteeringRun {
         return evaluations;
     }
 
+    /** Denoiser calls made by steering so far. */
+    public int modelCalls() {
+        return modelCalls;
+    }
+
     /** Time spent refining. */
     public long nanos() {
         return nanos;
@@ -114,7 +130,7 @@ public final class SteeringRun {
     /** Settings and outcome, for the PNG's text chunks. */
     public Map<String, String> metadata() {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put("steering_relations", triplets().toString());
+        m.put("steering_relations", triplets.toString());
         m.put("steering_config", request.config().toString());
         long abandoned = reports.stream().filter(r -> r.abandoned() != null).count();
         float first = reports.isEmpty() ? Float.NaN : reports.get(0).lossBefore();

@@ -39,4 +39,11 @@ class SteeringConfigTest {
         Files.writeString(dir.resolve("steering.json"), "[1, 2]");
         assertThrows(ModelConfigException.class, () -> SteeringConfig.recommendedFor(dir));
     }
+
+    @Test
+    void aClassifierPathThatDoesNotExistIsAnErrorNotTheDefaults() {
+        Path missing = dir.resolve("no-such-classifier.pth");
+        ModelConfigException e = assertThrows(ModelConfigException.class, () -> SteeringConfig.recommendedFor(missing));
+        assertTrue(e.getMessage().contains("no-such-classifier.pth"), e.getMessage());
+    }
 }

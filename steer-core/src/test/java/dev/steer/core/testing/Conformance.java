@@ -37,6 +37,28 @@ public final class Conformance {
         return p;
     }
 
+    /**
+     * The reference classifier fixture (1,368 input channels, random weights) in the
+     * library's format with {@code maps_per_word} pinned to {@code mapsPerWord}, written into
+     * {@code dir}: the published architecture reads any count up to its input channels, and a
+     * pipeline accepts a classifier only for exactly as many maps as its probe produces.
+     */
+    public static Path referenceClassifierFor(Path dir, int mapsPerWord) {
+        Path src = dir("classifier-sd2-reference");
+        try {
+            Files.createDirectories(dir);
+            Files.copy(src.resolve("classifier.safetensors"), dir.resolve("classifier.safetensors"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            com.google.gson.JsonObject config = com.google.gson.JsonParser.parseString(Files.readString(src.resolve("config.json")))
+                    .getAsJsonObject();
+            config.addProperty("maps_per_word", mapsPerWord);
+            Files.writeString(dir.resolve("config.json"), config.toString());
+            return dir;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** Opens {@code <fixture>/<file>} (default golden.safetensors). Close it after use. */
     public static SafetensorsFile golden(String fixture) {
         return golden(fixture, "golden.safetensors");

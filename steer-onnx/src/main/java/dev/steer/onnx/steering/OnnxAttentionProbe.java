@@ -1,7 +1,9 @@
 package dev.steer.onnx.steering;
 
+import dev.steer.core.attention.AttentionProbe;
 import dev.steer.core.attention.CrossAttentionLayer;
 import dev.steer.onnx.CrossAttentionOutput;
+import dev.steer.onnx.FloatTensor;
 import dev.steer.onnx.UNetOutput;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -9,10 +11,9 @@ import java.util.List;
 import java.util.function.Predicate;
 
 /**
- * The relation classifier's input built in pure Java from the cross-attention probabilities that
- * ONNX Runtime returns: the float[] counterpart of {@link dev.steer.core.attention.AttentionProbe}
- * (whose NDArray signature needs an NDArray engine that computes, which the ONNX backend does not
- * have), with the same math as the LibTorch backend's {@code TorchAttentionProbe}:
+ * The {@link AttentionProbe} of the ONNX Runtime backend: the relation classifier's input built in
+ * pure Java from the cross-attention probabilities that ONNX Runtime returns, with the same math as
+ * the LibTorch backend's {@code TorchAttentionProbe}:
  *
  * <ul>
  *   <li>per word, the mean of its token positions' probabilities, per layer and head;</li>
@@ -26,14 +27,16 @@ import java.util.function.Predicate;
  *
  * <p>Feed it layers with {@link #onCrossAttention} (one batch item's probabilities), or take one
  * item of a whole UNet call with {@link #collect(UNetOutput, int)}; read
- * {@link #classifierInput()} as [words, maps, 16, 16] flattened. Not thread-safe.
+ * {@link #classifierMaps()} as [words, maps, 16, 16] flattened. A probe made by
+ * {@link #onTokenColumns} reads UNet outputs that carry only its words' token columns
+ * ({@link #tokenColumns()}), so ONNX Runtime never returns the other tokens' probabilities. Not
+ * thread-safe.
  */
-public final class OnnxAttentionProbe {
-    /** Side of the maps the published classifiers read. */
-    public static final int MAP_SIZE = 16;
+public final class OnnxAttentionProbe implements AttentionProbe<FloatTensor> {
     private static final int AREA = MAP_SIZE * MAP_SIZE;
 
     private final List<int[]> words;
+    private final int[] tokenColumns;
     private final Predicate<CrossAttentionLayer> layerFilter;
     private final List<Entry> entries = new ArrayList<>();
 
@@ -48,6 +51,32 @@ public final class OnnxAttentionProbe {
 
     /** A probe over the layers accepted by {@code layerFilter}. */
     public OnnxAttentionProbe(List<int[]> wordTokenPositions, Predicate<CrossAttentionLayer> layerFilter) {
+        this(wordTokenPositions, layerFilter, null);
+    }
+
+    /**
+     * A probe over every layer for UNet calls that fetch only the words' token columns: its
+     * {@link #tokenColumns()} are the distinct positions of all words in order, and its words'
+     * positions are indices into them.
+     */
+    public static OnnxAttentionProbe onTokenColumns(List<int[]> wordTokenPositions) {
+        int[] columns = wordTokenPositions.stream().flatMapToInt(java.util.Arrays::stream).distinct().toArray();
+        List<int[]> remapped = new ArrayList<>();
+        for (int[] w : wordTokenPositions) {
+            int[] r = new int[w.length];
+            for (int i = 0; i < w.length; i++) {
+                for (int k = 0; k < columns.length; k++) {
+                    if (columns[k] == w[i]) {
+                        r[i] = k;
+                    }
+                }
+            }
+            remapped.add(r);
+        }
+        return new OnnxAttentionProbe(remapped, layer -> true, columns);
+    }
+
+    private OnnxAttentionProbe(List<int[]> wordTokenPositions, Predicate<CrossAttentionLayer> layerFilter, int[] tokenColumns) {
         if (wordTokenPositions.isEmpty()) {
             throw new IllegalArgumentException("a probe needs at least one word");
         }
@@ -60,9 +89,15 @@ public final class OnnxAttentionProbe {
         }
         this.words = List.copyOf(copy);
         this.layerFilter = layerFilter;
+        this.tokenColumns = tokenColumns;
     }
 
-    /** The token positions of each word, in order (subject first, then object). */
+    /** The context positions a UNet call must fetch for this probe, or null when it reads all of them. */
+    public int[] tokenColumns() {
+        return tokenColumns == null ? null : tokenColumns.clone();
+    }
+
+    @Override
     public List<int[]> wordTokenPositions() {
         List<int[]> out = new ArrayList<>();
         for (int[] w : words) {
@@ -71,7 +106,7 @@ public final class OnnxAttentionProbe {
         return out;
     }
 
-    /** Whether this layer's maps are wanted. */
+    @Override
     public boolean wants(CrossAttentionLayer layer) {
         return layerFilter.test(layer);
     }
@@ -124,6 +159,20 @@ public final class OnnxAttentionProbe {
         entries.add(new Entry(layer, pixels, heads, perWord));
     }
 
+    /**
+     * Receives one layer's probabilities for one batch item.
+     *
+     * @param probabilities [heads, height * width, tokens]
+     */
+    @Override
+    public void onCrossAttention(CrossAttentionLayer layer, int height, int width, FloatTensor probabilities) {
+        if (probabilities.rank() != 3 || probabilities.dim(1) != height * width) {
+            throw new IllegalArgumentException("expected [heads, " + height * width + ", tokens] probabilities, got "
+                    + java.util.Arrays.toString(probabilities.shape()));
+        }
+        onCrossAttention(layer, height, width, probabilities.dim(0), probabilities.dim(2), probabilities.data(), 0);
+    }
+
     /** Observes every wanted layer of a UNet call's batch item {@code item}. */
     public OnnxAttentionProbe collect(UNetOutput output, int item) {
         for (CrossAttentionOutput a : output.attention()) {
@@ -142,13 +191,20 @@ public final class OnnxAttentionProbe {
         return this;
     }
 
+    /** The collected maps as a [words, maps, 16, 16] tensor. */
+    @Override
+    public FloatTensor classifierInput() {
+        return FloatTensor.of(classifierMaps(), words.size(), mapCount(), MAP_SIZE, MAP_SIZE);
+    }
+
     /**
      * The collected maps as [words, maps, 16, 16] flattened (the classifier's [2, N, 16, 16] for a
      * subject and an object).
      *
      * @throws IllegalStateException if no layer was observed
      */
-    public float[] classifierInput() {
+    @Override
+    public float[] classifierMaps() {
         if (entries.isEmpty()) {
             throw new IllegalStateException("no cross-attention layer was observed: collect a UNet call's attention first");
         }
@@ -168,6 +224,7 @@ public final class OnnxAttentionProbe {
     }
 
     /** Number of maps per word collected so far (the sum of the observed layers' heads). */
+    @Override
     public int mapCount() {
         int n = 0;
         for (Entry e : entries) {
@@ -177,6 +234,7 @@ public final class OnnxAttentionProbe {
     }
 
     /** Forgets what was collected. */
+    @Override
     public void clear() {
         entries.clear();
     }

@@ -25,7 +25,7 @@ import java.util.function.Predicate;
  *
  * <p>Plugs into the backend-neutral {@link dev.steer.core.steering.GradientSteerer} unchanged.
  * Each evaluation draws new directions from a seeded sequence, so a steered generation is
- * reproducible. {@link #loss} evaluates the loss alone (batch 1) for telemetry. Not thread-safe.
+ * reproducible. {@link #lossOnly} evaluates the loss alone (batch 1) for telemetry. Not thread-safe.
  */
 public final class OnnxSteeringObjective implements SteeringObjective {
     private final OnnxUNet unet;
@@ -81,7 +81,8 @@ public final class OnnxSteeringObjective implements SteeringObjective {
     }
 
     /** UNet calls made so far. */
-    public int unetCalls() {
+    @Override
+    public int modelCalls() {
         return unetCalls;
     }
 
@@ -94,7 +95,8 @@ public final class OnnxSteeringObjective implements SteeringObjective {
      * The loss and class probabilities at {@code latent} without a gradient (one UNet call on batch 1);
      * the gradient of the returned evaluation is all zeros.
      */
-    public Evaluation loss(float[] latent, RelationTriplet triplet) {
+    @Override
+    public Evaluation lossOnly(float[] latent, RelationTriplet triplet) {
         Batch b = run(latent, new float[0][], 0, triplet);
         return new Evaluation((float) b.losses[0], new float[latent.length], b.probabilities);
     }
@@ -128,10 +130,9 @@ public final class OnnxSteeringObjective implements SteeringObjective {
         int n = dirs.length;
         int total = 2 * n + 1;
         int chunk = estimator.maxBatch() == 0 ? total : estimator.maxBatch();
-        // only the words' token columns are fetched from ONNX Runtime; positions are remapped to them
-        int[] selected = java.util.stream.IntStream.concat(java.util.Arrays.stream(binding.subjectPositions()),
-                java.util.Arrays.stream(binding.objectPositions())).distinct().toArray();
-        List<int[]> words = List.of(remap(binding.subjectPositions(), selected), remap(binding.objectPositions(), selected));
+        // only the words' token columns are fetched from ONNX Runtime; the probes' positions index them
+        List<int[]> words = List.of(binding.subjectPositions(), binding.objectPositions());
+        int[] selected = OnnxAttentionProbe.onTokenColumns(words).tokenColumns();
         float[] maps = null;
         int mapsPerWord = -1;
         int pairSize = -1;
@@ -152,7 +153,7 @@ public final class OnnxSteeringObjective implements SteeringObjective {
                     new float[] {modelTimestep}, context, layers, selected);
             unetCalls++;
             for (int k = 0; k < count; k++) {
-                float[] m = new OnnxAttentionProbe(words).collect(out, k).classifierInput();
+                float[] m = OnnxAttentionProbe.onTokenColumns(words).collect(out, k).classifierMaps();
                 if (maps == null) {
                     pairSize = m.length;
                     mapsPerWord = m.length / (2 * OnnxAttentionProbe.MAP_SIZE * OnnxAttentionProbe.MAP_SIZE);
@@ -175,18 +176,6 @@ public final class OnnxSteeringObjective implements SteeringObjective {
             probabilities[c] = (float) Math.exp(logits[c] - lse);
         }
         return new Batch(losses, java.util.Arrays.copyOf(logits, classes), java.util.Arrays.copyOf(maps, pairSize), probabilities);
-    }
-
-    private static int[] remap(int[] positions, int[] selected) {
-        int[] out = new int[positions.length];
-        for (int i = 0; i < positions.length; i++) {
-            for (int k = 0; k < selected.length; k++) {
-                if (selected[k] == positions[i]) {
-                    out[i] = k;
-                }
-            }
-        }
-        return out;
     }
 
     private record Batch(double[] losses, float[] logits, float[] maps, float[] probabilities) {

@@ -67,7 +67,7 @@ class OnnxAttentionProbeTest {
         probe.onCrossAttention(new CrossAttentionLayer(1, "b", 2, 2), 8, 8, 2, tokens, b, 0);
         probe.onCrossAttention(new CrossAttentionLayer(2, "c", 1, 1), 16, 16, 1, tokens, c, 0);
         assertEquals(4, probe.mapCount());
-        float[] in = probe.classifierInput(); // [2 words, 4 maps, 256]
+        float[] in = probe.classifierMaps(); // [2 words, 4 maps, 256]
         assertEquals(2 * 4 * 256, in.length);
         // word 0, maps: b head 0, b head 1 (uniform), a (uniform), c (x coordinate)
         assertEquals(1 / 256f, in[0], 1e-7);
@@ -85,6 +85,6 @@ class OnnxAttentionProbeTest {
         assertThrows(IllegalArgumentException.class,
                 () -> new OnnxAttentionProbe(List.of(new int[] {5})).onCrossAttention(new CrossAttentionLayer(0, "a", 1, 1), 16, 16, 1,
                         tokens, a, 0));
-        assertThrows(IllegalStateException.class, () -> new OnnxAttentionProbe(List.of(new int[] {1})).classifierInput());
+        assertThrows(IllegalStateException.class, () -> new OnnxAttentionProbe(List.of(new int[] {1})).classifierMaps());
     }
 }

@@ -98,8 +98,8 @@ class OnnxSteeringObjectiveTest {
         assertClose("onnx steer output.logits", g.readFloats("output.logits"), d.logits(), 1e-4);
         assertClose("onnx steer output.loss", g.readFloats("output.loss"), new float[] {d.evaluation().loss()}, 1e-4);
         OnnxSteeringObjective plain = objective(GradientEstimator.DEFAULTS, 0);
-        assertClose("onnx steer loss alone", g.readFloats("output.loss"), new float[] {plain.loss(latents, TRIPLET).loss()}, 1e-4);
-        assertEquals(1, plain.unetCalls());
+        assertClose("onnx steer loss alone", g.readFloats("output.loss"), new float[] {plain.lossOnly(latents, TRIPLET).loss()}, 1e-4);
+        assertEquals(1, plain.modelCalls());
     }
 
     /**
@@ -156,7 +156,7 @@ class OnnxSteeringObjectiveTest {
                 GradientEstimator est = GradientEstimator.DEFAULTS.withBudget(budgets[b]).withSeed(seed);
                 OnnxSteeringObjective objective = objective(est, seed);
                 float[] estimate = objective.evaluate(latents, TRIPLET).gradient();
-                assertEquals(1, objective.unetCalls(), "all " + est.latentsPerEvaluation() + " latents in one UNet call");
+                assertEquals(1, objective.modelCalls(), "all " + est.latentsPerEvaluation() + " latents in one UNet call");
                 double c = cosine(estimate, exactGrad);
                 each.append(String.format(Locale.ROOT, " %.3f", c));
                 mean[b] += c / seeds;
@@ -187,13 +187,13 @@ class OnnxSteeringObjectiveTest {
         for (int i = 0; i < exactStep.length; i++) {
             exactStep[i] -= alpha * exactGrad[i];
         }
-        float exactAfter = objective(GradientEstimator.DEFAULTS, 0).loss(exactStep, TRIPLET).loss();
+        float exactAfter = objective(GradientEstimator.DEFAULTS, 0).lossOnly(exactStep, TRIPLET).loss();
         System.out.printf(Locale.ROOT, "steering with the estimate (budget 64, alpha %.0f): loss %.6f -> %.6f after %d iterations; "
                 + "one exact-gradient step: %.6f%n", alpha, r.lossBefore(), r.lossAfter(), r.iterations(), exactAfter);
         assertEquals(4, r.iterations());
         assertEquals(5, r.probabilities().length);
         assertTrue(r.abandoned() == null, r.abandoned());
         assertTrue(r.lossAfter() < r.lossBefore() - 1e-5, r.lossBefore() + " -> " + r.lossAfter());
-        assertEquals(5, objective.unetCalls(), "one batched UNet call per evaluation (4 updates and the final evaluation)");
+        assertEquals(5, objective.modelCalls(), "one batched UNet call per evaluation (4 updates and the final evaluation)");
     }
 }

@@ -22,15 +22,15 @@ import java.util.function.Predicate;
  * renormalised to sum 1 with +1e-8 in the denominator).
  *
  * <p>Use {@link #asHook(int)} to attach it to a UNet call; the arrays it keeps live in the scope of
- * that call's inputs, so {@link #clear()} it (or let the scope close) between calls.
+ * that call's inputs, so {@link #clear()} it (or let the scope close) between calls. A backend that
+ * closes that scope before the engine reads the maps calls {@link #classifierMaps()} first: the
+ * copy it makes stays valid until {@link #clear()}.
  */
-public final class TorchAttentionProbe implements AttentionProbe {
-    /** Side of the maps the published classifiers read. */
-    public static final int MAP_SIZE = 16;
-
+public final class TorchAttentionProbe implements AttentionProbe<NDArray> {
     private final List<int[]> words;
     private final Predicate<CrossAttentionLayer> layerFilter;
     private final List<Entry> entries = new ArrayList<>();
+    private float[] copied;
 
     private record Entry(CrossAttentionLayer layer, int pixels, NDArray maps) {
     }
@@ -107,6 +107,7 @@ public final class TorchAttentionProbe implements AttentionProbe {
             NDArray norm = grid.div(grid.sum(new int[] {1}, true).add(1e-8f));
             perWord.add(norm.reshape(s.get(0), MAP_SIZE, MAP_SIZE));
         }
+        copied = null;
         entries.add(new Entry(layer, height * width, NDArrays.stack(new NDList(perWord), 0))); // [words, heads, 16, 16]
     }
 
@@ -126,6 +127,14 @@ public final class TorchAttentionProbe implements AttentionProbe {
     }
 
     @Override
+    public float[] classifierMaps() {
+        if (copied == null) {
+            copied = classifierInput().toFloatArray();
+        }
+        return copied;
+    }
+
+    @Override
     public int mapCount() {
         int n = 0;
         for (Entry e : entries) {
@@ -137,5 +146,6 @@ public final class TorchAttentionProbe implements AttentionProbe {
     @Override
     public void clear() {
         entries.clear();
+        copied = null;
     }
 }

@@ -8,6 +8,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import dev.steer.core.attention.CrossAttentionLayer;
+import dev.steer.core.engine.StepObserver;
 import dev.steer.core.dataset.RecordFilters;
 import dev.steer.core.dataset.RecordReport;
 import dev.steer.core.dataset.RelationRecord;
@@ -453,7 +454,7 @@ public final class RelationDatasetBuilder {
     }
 
     /** Records the two words' classifier input at the chosen steps. */
-    private final class Recorder implements StableDiffusion.StepObserver {
+    private final class Recorder implements StepObserver {
         private final PromptSpec spec;
         final float[][] maps = new float[classifierIndices.length][];
 
@@ -471,13 +472,12 @@ public final class RelationDatasetBuilder {
         }
 
         @Override
-        public TorchAttentionProbe probeFor(int step) {
-            return slot(step) < 0 ? null : new TorchAttentionProbe(List.of(spec.subject(), spec.object()));
+        public List<int[]> probeWords(int step) {
+            return slot(step) < 0 ? null : List.of(spec.subject(), spec.object());
         }
 
         @Override
-        public void onStep(int step, float[] latents, float[] guidedPrediction, float[] classifierInput, Schedule schedule,
-                ai.djl.ndarray.NDManager scope) {
+        public void onStep(int step, float[] latents, float[] guidedPrediction, float[] classifierInput, Schedule schedule) {
             int j = slot(step);
             if (classifierInput.length != 2 * mapsPerWord * MAP_SIZE * MAP_SIZE) {
                 throw new IllegalStateException("expected " + mapsPerWord + " maps per word, the probe gave "

@@ -3,6 +3,7 @@ package dev.steer.pytorch.inversion;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.steer.core.engine.StepObserver;
 import dev.steer.core.image.PngImages;
 import dev.steer.core.scheduler.DDIMScheduler;
 import dev.steer.core.scheduler.Schedule;
@@ -43,7 +44,7 @@ import java.util.Objects;
  *
  * <p><b>Reconstruction.</b> {@link #reconstruct} denoises from the inverted noise with the same
  * prompt, schedule and guidance 1 through {@link StableDiffusion#denoise} (so an attention
- * {@link StableDiffusion.StepObserver} can record maps on the way), decodes, and measures the PSNR
+ * {@link StepObserver} can record maps on the way), decodes, and measures the PSNR
  * against the prepared input in [0, 1] pixel space (dB; {@code +Infinity} for identical images).
  *
  * <p>Not thread-safe (the pipeline is not). Native memory lives in scopes closed before each method
@@ -278,7 +279,7 @@ public final class DdimInversion {
         }
     }
 
-    /** Re-denoises an inversion with its prompt and decodes it; see {@link #reconstruct(Inverted, StableDiffusion.StepObserver)}. */
+    /** Re-denoises an inversion with its prompt and decodes it; see {@link #reconstruct(Inverted, StepObserver)}. */
     public Reconstruction reconstruct(Inverted inverted) {
         return reconstruct(inverted, null);
     }
@@ -288,7 +289,7 @@ public final class DdimInversion {
      * letting {@code observer} (may be null) probe chosen steps' cross-attention, then decodes and
      * measures PSNR against the inverted image and the latent error against the clean latent.
      */
-    public Reconstruction reconstruct(Inverted inverted, StableDiffusion.StepObserver observer) {
+    public Reconstruction reconstruct(Inverted inverted, StepObserver observer) {
         int lh = inverted.latentHeight();
         int lw = inverted.latentWidth();
         if (inverted.steps() != steps || lh != latentHeight() || lw != latentWidth()) {
@@ -297,7 +298,7 @@ public final class DdimInversion {
         }
         try (NDManager scope = sd.manager().newSubManager()) {
             NDArray cond = sd.encodePrompt(scope, inverted.prompt());
-            float[] latent = sd.denoise(cond, null, inverted.noise(), lh, lw, schedule(), 1f, null, observer, null);
+            float[] latent = sd.denoise(cond, null, inverted.noise(), lh, lw, schedule(), 1f, observer, null);
             float[] pixels = sd.decode(scope, latent, lh, lw);
             BufferedImage image = PngImages.fromChw(pixels, height, width);
             double psnr = inverted.image() == null ? Double.NaN : psnr(toUnit(pixels), toUnit(toChw(inverted.image())));

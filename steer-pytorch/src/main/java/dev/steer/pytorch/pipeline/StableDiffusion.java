@@ -2,16 +2,15 @@ package dev.steer.pytorch.pipeline;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.steer.core.engine.GenerationEngine;
+import dev.steer.core.engine.StepObserver;
 import dev.steer.core.generation.GenerationRequest;
 import dev.steer.core.generation.GenerationResult;
 import dev.steer.core.generation.InitialNoise;
+import dev.steer.core.generation.ProgressListener;
 import dev.steer.core.generation.Sampler;
-import dev.steer.core.generation.StageTimings;
-import dev.steer.core.image.PngImages;
 import dev.steer.core.model.ClipTextConfig;
 import dev.steer.core.model.ModelFolder;
 import dev.steer.core.model.UNetConfig;
@@ -20,21 +19,16 @@ import dev.steer.core.scheduler.Schedule;
 import dev.steer.core.scheduler.Scheduler;
 import dev.steer.core.scheduler.SchedulerType;
 import dev.steer.core.scheduler.Schedulers;
-import dev.steer.core.steering.SteeringStepReport;
 import dev.steer.core.tokenizer.ClipTokenizer;
-import dev.steer.core.relation.RelationClassifier;
-import dev.steer.pytorch.attention.TorchAttentionProbe;
 import dev.steer.pytorch.clip.ClipTextModel;
 import dev.steer.pytorch.relation.PublishedRelationClassifier;
+import dev.steer.pytorch.relation.TorchRelationClassifier;
 import dev.steer.pytorch.unet.UNet2DConditionModel;
 import dev.steer.pytorch.vae.AutoencoderKL;
 import dev.steer.pytorch.weights.ModelWeights;
-import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.Objects;
 
 /**
  * A Stable Diffusion (1.x / 2.x) text-to-image pipeline on LibTorch: a diffusers model folder
@@ -49,9 +43,11 @@ import java.util.Objects;
  * }
  * }</pre>
  *
- * <p>Initial noise comes from {@link InitialNoise} (seeded {@link java.util.Random}). All native
+ * <p>Generation runs through the core {@link GenerationEngine} (the loop, steering, pictures,
+ * progress, cancellation, several images per call) over this backend's {@link TorchDiffusionBackend}.
+ * Initial noise comes from {@link InitialNoise} (seeded {@link java.util.Random}). All native
  * memory is owned by this object and released by {@link #close()}; each generation runs in its
- * own scope, each denoising step in a nested one. Not thread-safe: use one instance per thread.
+ * own scope, each denoiser call in a nested one. Not thread-safe: use one instance per thread.
  */
 public final class StableDiffusion implements Sampler {
     private final NDManager manager;
@@ -60,12 +56,13 @@ public final class StableDiffusion implements Sampler {
     private final UNet2DConditionModel unet;
     private final AutoencoderKL vae;
     private final Scheduler scheduler;
-    private final RelationClassifier classifier;
+    private final TorchRelationClassifier classifier;
     private final String description;
     private final int vaeScale;
+    private final GenerationEngine<NDArray> engine;
 
     private StableDiffusion(NDManager manager, ClipTokenizer tokenizer, ClipTextModel textEncoder, UNet2DConditionModel unet,
-            AutoencoderKL vae, Scheduler scheduler, RelationClassifier classifier, String description) {
+            AutoencoderKL vae, Scheduler scheduler, TorchRelationClassifier classifier, String description) {
         this.manager = manager;
         this.tokenizer = tokenizer;
         this.textEncoder = textEncoder;
@@ -75,6 +72,7 @@ public final class StableDiffusion implements Sampler {
         this.classifier = classifier;
         this.description = description;
         this.vaeScale = 1 << (vae.config().blockOutChannels().length - 1);
+        this.engine = new GenerationEngine<>(new TorchDiffusionBackend(this));
     }
 
     /** Starts configuring a pipeline. */
@@ -108,7 +106,7 @@ public final class StableDiffusion implements Sampler {
     }
 
     /** The relation classifier used for steering, or null when none was loaded. */
-    public RelationClassifier relationClassifier() {
+    public TorchRelationClassifier relationClassifier() {
         return classifier;
     }
 
@@ -153,106 +151,35 @@ public final class StableDiffusion implements Sampler {
         return encodeIds(scope, tokenizer.tokenize(prompt).idsAsLongs());
     }
 
-    /**
-     * Refines the latent before a denoising step (steering); called with the step's scope. Returns
-     * null when the step is not steered.
-     */
-    @FunctionalInterface
-    public interface StepRefiner {
-        /** Refines {@code latents} in place before step {@code index} of {@code total}. */
-        SteeringStepReport refine(int index, int total, float[] latents, Schedule schedule);
+    /** The generation engine running this pipeline (its loop, for callers holding encoded prompts). */
+    public GenerationEngine<NDArray> engine() {
+        return engine;
     }
 
     /**
-     * Looks inside chosen denoising steps: asks for an attention probe on the conditional branch of
-     * the guided UNet call and receives the step's inputs and guided prediction before the scheduler
-     * step. Used for the steering pictures.
-     */
-    public interface StepObserver {
-        /** A probe for this step's UNet call, or null to skip the step. */
-        TorchAttentionProbe probeFor(int step);
-
-        /**
-         * Called after the guided prediction of an observed step.
-         *
-         * @param latents the latent the UNet saw (before the scheduler step)
-         * @param guidedPrediction the guided model output
-         * @param maps the probe's classifier input [2, N, 16, 16], flattened
-         * @param scope the step's scope, for any decoding
-         */
-        void onStep(int step, float[] latents, float[] guidedPrediction, float[] maps, Schedule schedule, NDManager scope);
-    }
-
-    /** Receives each denoising step's result; used for previews, telemetry and conformance tests. */
-    @FunctionalInterface
-    public interface StepListener {
-        /** Called after step {@code index} with the new latent (flattened). */
-        void onStep(int index, int timestep, float[] latents);
-    }
-
-    /**
-     * The denoising loop with classifier-free guidance.
+     * The denoising loop with classifier-free guidance, on prompts encoded in a scope of the caller.
      *
      * @param cond conditional hidden states [1, T, D]
      * @param uncond unconditional hidden states [1, T, D] (unused when guidance is 1 or less)
      * @param initLatents initial latent already scaled by the schedule's init noise sigma, [C * h * w]
-     * @param latentHeight latent height
-     * @param latentWidth latent width
      * @param schedule a fresh schedule
-     * @param guidance guidance scale
      * @param listener called after each step; may be null
      * @return the final latent
      */
     public float[] denoise(NDArray cond, NDArray uncond, float[] initLatents, int latentHeight, int latentWidth,
-            Schedule schedule, float guidance, StepListener listener) {
-        return denoise(cond, uncond, initLatents, latentHeight, latentWidth, schedule, guidance, null, null, listener);
+            Schedule schedule, float guidance, ProgressListener listener) {
+        return denoise(cond, uncond, initLatents, latentHeight, latentWidth, schedule, guidance, null, listener);
     }
 
     /**
-     * The denoising loop with classifier-free guidance and, before each step, an optional refiner
-     * (Learn-to-Steer) that may change the latent.
+     * The denoising loop with an optional {@link StepObserver} that probes chosen steps' cross-attention;
+     * intermediates live in sub-scopes of {@code cond}'s manager.
      */
     public float[] denoise(NDArray cond, NDArray uncond, float[] initLatents, int latentHeight, int latentWidth,
-            Schedule schedule, float guidance, StepRefiner refiner, StepObserver observer, StepListener listener) {
-        boolean cfg = guidance > 1f;
-        int channels = unet.config().inChannels();
-        float[] latents = initLatents.clone();
-        int[] timesteps = schedule.timesteps();
-        float[] modelTimesteps = schedule.modelTimesteps();
-        NDManager scope = cond.getManager();
-        NDArray context = cfg ? NDArrays.concat(new NDList(uncond, cond), 0) : cond;
-        for (int i = 0; i < timesteps.length; i++) {
-            if (refiner != null) {
-                refiner.refine(i, timesteps.length, latents, schedule);
-            }
-            try (NDManager step = scope.newSubManager()) {
-                float[] modelInput = schedule.scaleModelInput(latents, i);
-                NDArray x = step.create(modelInput, new Shape(1, channels, latentHeight, latentWidth));
-                if (cfg) {
-                    x = NDArrays.concat(new NDList(x, x), 0);
-                }
-                NDArray t = step.create(new float[] {modelTimesteps[i]});
-                TorchAttentionProbe probe = observer == null ? null : observer.probeFor(i);
-                NDArray out = unet.forward(x, t, context, probe == null ? null : probe.asHook(cfg ? 1 : 0));
-                NDArray guided;
-                if (cfg) {
-                    NDArray u = out.get(0);
-                    NDArray c = out.get(1);
-                    guided = u.add(c.sub(u).mul(guidance));
-                } else {
-                    guided = out.get(0);
-                }
-                float[] prediction = guided.toFloatArray();
-                if (probe != null) {
-                    observer.onStep(i, latents, prediction, probe.classifierInput().toFloatArray(), schedule, step);
-                }
-                latents = schedule.step(prediction, i, latents);
-            }
-            if (listener != null) {
-                listener.onStep(i, timesteps[i], latents);
-            }
+            Schedule schedule, float guidance, StepObserver observer, ProgressListener listener) {
+        try (TorchDiffusionBackend.Scope scope = TorchDiffusionBackend.Scope.borrowing(this, cond.getManager())) {
+            return engine.denoise(scope, cond, uncond, initLatents, latentHeight, latentWidth, schedule, guidance, observer, listener);
         }
-        return latents;
     }
 
     /** Decodes a latent (unscaled by the VAE's scaling factor here) to [3, H, W] values in about [-1, 1]. */
@@ -266,93 +193,18 @@ public final class StableDiffusion implements Sampler {
 
     @Override
     public GenerationResult generate(GenerationRequest request) {
-        Objects.requireNonNull(request, "request");
-        int multiple = vaeScale * unet.config().downsampleFactor();
-        int width = request.width() == 0 ? unet.config().sampleSize() * vaeScale : request.width();
-        int height = request.height() == 0 ? unet.config().sampleSize() * vaeScale : request.height();
-        if (width % multiple != 0 || height % multiple != 0) {
-            throw new IllegalArgumentException("width and height must be multiples of " + multiple + " for this model, got "
-                    + width + "x" + height);
-        }
-        int lh = height / vaeScale;
-        int lw = width / vaeScale;
-        Scheduler sched = request.scheduler() == null ? scheduler : Schedulers.create(request.scheduler(), scheduler.config());
-        Schedule schedule = sched.schedule(request.steps());
-        try (NDManager scope = manager.newSubManager()) {
-            long t0 = System.nanoTime();
-            NDArray cond = encodePrompt(scope, request.prompt());
-            NDArray uncond = request.guidanceScale() > 1f ? encodePrompt(scope, request.negativePrompt()) : null;
-            long t1 = System.nanoTime();
-            float[] init = initialLatents(request.seed(), lh, lw, schedule);
-            SteeringSession steering = null;
-            if (request.steering() != null) {
-                if (classifier == null) {
-                    throw new IllegalStateException("steering needs a relation classifier: load one with "
-                            + "StableDiffusion.builder().optRelationClassifier(path)");
-                }
-                steering = new SteeringSession(request.steering(), tokenizer.tokenize(request.prompt()), unet, classifier, cond,
-                        new Shape(1, unet.config().inChannels(), lh, lw));
-            }
-            PictureRecorder pictures = null;
-            if (steering != null && request.steering().picturesDir() != null) {
-                var first = steering.run().bindings().values().iterator().next();
-                SteeringSession s = steering;
-                pictures = new PictureRecorder(this, first.subjectPositions(), first.objectPositions(),
-                        i -> s.run().isSteered(i, schedule.size()), lh, lw, height, width);
-            }
-            float[] latents = denoise(cond, uncond, init, lh, lw, schedule, request.guidanceScale(), steering, pictures, null);
-            long t2 = System.nanoTime();
-            float[] pixels = decode(scope, latents, lh, lw);
-            BufferedImage image = PngImages.fromChw(pixels, height, width);
-            long t3 = System.nanoTime();
-            int calls = schedule.timesteps().length + (steering == null ? 0 : steering.run().evaluations());
-            StageTimings timings = new StageTimings(t1 - t0, t2 - t1, steering == null ? 0 : steering.run().nanos(), t3 - t2, calls);
-            Map<String, String> meta = request.metadata(sched.type().name(), width, height, description);
-            if (steering != null) {
-                meta.putAll(steering.run().metadata());
-            }
-            if (pictures != null) {
-                writePictures(request, pictures, image, meta, steering);
-                meta.put("steering_pictures", request.steering().picturesDir().toString());
-            }
-            return new GenerationResult(image, request, latents, timings, steering == null ? List.of() : steering.run().reports(), meta);
-        }
-    }
-
-    /** The seeded initial latent, scaled by the schedule's init noise sigma. */
-    private float[] initialLatents(long seed, int latentHeight, int latentWidth, Schedule schedule) {
-        return InitialNoise.latents(seed, unet.config().inChannels() * latentHeight * latentWidth, schedule.initNoiseSigma());
-    }
-
-    /** Runs the vanilla baseline with the same seed, recording the same steps, and writes the pictures. */
-    private void writePictures(GenerationRequest request, PictureRecorder steered, BufferedImage steeredImage,
-            Map<String, String> meta, SteeringSession steering) {
-        GenerationRequest plain = request.withoutSteering();
-        var first = steering.run().bindings().values().iterator().next();
-        int lh = steeredImage.getHeight() / vaeScale;
-        int lw = steeredImage.getWidth() / vaeScale;
-        Scheduler sched = request.scheduler() == null ? scheduler : Schedulers.create(request.scheduler(), scheduler.config());
-        Schedule schedule = sched.schedule(request.steps());
-        PictureRecorder vanilla = new PictureRecorder(this, first.subjectPositions(), first.objectPositions(),
-                i -> steering.run().isSteered(i, schedule.size()), lh, lw, steeredImage.getHeight(), steeredImage.getWidth());
-        try (NDManager scope = manager.newSubManager()) {
-            NDArray cond = encodePrompt(scope, plain.prompt());
-            NDArray uncond = plain.guidanceScale() > 1f ? encodePrompt(scope, plain.negativePrompt()) : null;
-            float[] init = initialLatents(plain.seed(), lh, lw, schedule);
-            float[] latents = denoise(cond, uncond, init, lh, lw, schedule, plain.guidanceScale(), null, vanilla, null);
-            BufferedImage vanillaImage = PngImages.fromChw(decode(scope, latents, lh, lw), steeredImage.getHeight(),
-                    steeredImage.getWidth());
-            PictureRecorder.write(request.steering().picturesDir(), first.triplet().subject(), first.triplet().object(),
-                    steered, vanilla, steeredImage, vanillaImage, meta);
-        }
+        return engine.generate(request);
     }
 
     @Override
+    public List<GenerationResult> generateAll(List<GenerationRequest> requests) {
+        return engine.generateAll(requests);
+    }
+
+    /** Releases the classifier and every array of the model. */
+    @Override
     public void close() {
-        if (classifier != null) {
-            classifier.close();
-        }
-        manager.close();
+        engine.close();
     }
 
     /**
@@ -451,7 +303,7 @@ public final class StableDiffusion implements Sampler {
                 String desc = folder.toAbsolutePath().normalize().getFileName() + " (UNet "
                         + String.format(Locale.ROOT, "%.0fM", unet.parameterCount() / 1e6) + " params"
                         + (randomSeed != null ? ", random weights seed " + randomSeed : "") + ")";
-                RelationClassifier relations = classifierPath == null ? null
+                TorchRelationClassifier relations = classifierPath == null ? null
                         : PublishedRelationClassifier.load(classifierPath, manager);
                 return new StableDiffusion(manager, tokenizer, text, unet, vae, sched, relations, desc);
             } catch (RuntimeException e) {

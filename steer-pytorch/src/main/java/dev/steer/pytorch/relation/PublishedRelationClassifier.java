@@ -39,7 +39,7 @@ import java.util.TreeSet;
  * reader, nothing executed) and the library's own format, a safetensors file with a sibling
  * {@code config.json} ({@link #save}). Outputs land in the manager of the input maps.
  */
-public final class PublishedRelationClassifier extends Module implements RelationClassifier {
+public final class PublishedRelationClassifier extends Module implements TorchRelationClassifier {
     /** The weights file {@link #save} writes (and that a folder is read from first). */
     public static final String WEIGHTS_FILE = "classifier.safetensors";
     /** The configuration file {@link #save} writes and folders are read with. */
@@ -188,6 +188,11 @@ public final class PublishedRelationClassifier extends Module implements Relatio
     @Override
     public int timestepIndices() {
         return config.numTimesteps();
+    }
+
+    @Override
+    public int mapSide() {
+        return config.mapSize();
     }
 
     /** Turns dropout on (training) or off (evaluation, the default). */

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import dev.steer.core.relation.RelationClassifier;
+import dev.steer.pytorch.relation.TorchRelationClassifier;
 import dev.steer.core.relation.RelationTriplet;
 import dev.steer.core.relation.TokenBinding;
 import dev.steer.core.steering.SteeringObjective;
@@ -23,7 +23,7 @@ import java.util.Map;
  */
 public final class TorchSteeringObjective implements SteeringObjective {
     private final UNet2DConditionModel unet;
-    private final RelationClassifier classifier;
+    private final TorchRelationClassifier classifier;
     private final NDArray context;
     private final float modelTimestep;
     private final int classifierTimestep;
@@ -41,7 +41,7 @@ public final class TorchSteeringObjective implements SteeringObjective {
      * @param latentShape [1, C, h, w]
      * @param bindings token positions of each triplet's words
      */
-    public TorchSteeringObjective(UNet2DConditionModel unet, RelationClassifier classifier, NDArray context,
+    public TorchSteeringObjective(UNet2DConditionModel unet, TorchRelationClassifier classifier, NDArray context,
             float modelTimestep, int classifierTimestep, float inputScale, Shape latentShape,
             Map<RelationTriplet, TokenBinding> bindings) {
         this.unet = unet;

@@ -12,6 +12,7 @@ import com.google.gson.JsonPrimitive;
 import dev.steer.core.image.PngImages;
 import dev.steer.core.relation.RelationClassifier;
 import dev.steer.pytorch.relation.PublishedRelationClassifier;
+import dev.steer.pytorch.relation.TorchRelationClassifier;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -118,8 +119,15 @@ public final class RelationEvaluation {
         try {
             for (RelationDataset.Batch batch : subset.batchesInOrder(batchSize)) {
                 try (NDManager scope = manager.newSubManager()) {
-                    NDArray out = classifier.logits(RelationClassifierTrainer.aligned(batch.mapsArray(scope)), batch.timestepArray(scope));
-                    float[] values = out.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+                    NDArray maps = RelationClassifierTrainer.aligned(batch.mapsArray(scope));
+                    float[] values;
+                    if (classifier instanceof TorchRelationClassifier torch) {
+                        values = torch.logits(maps, batch.timestepArray(scope)).toType(ai.djl.ndarray.types.DataType.FLOAT32, false)
+                                .toFloatArray();
+                    } else {
+                        values = classifier.logits(maps.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray(),
+                                (int) maps.getShape().get(2), batch.timestepArray(scope).toLongArray());
+                    }
                     System.arraycopy(values, 0, logits, at * c, values.length);
                     at += batch.size();
                 }

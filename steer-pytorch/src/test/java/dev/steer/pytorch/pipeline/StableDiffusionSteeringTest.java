@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.steer.core.attention.AttentionProbe;
 import dev.steer.core.generation.GenerationRequest;
 import dev.steer.core.generation.GenerationResult;
 import dev.steer.core.image.PngImages;
@@ -36,8 +37,21 @@ class StableDiffusionSteeringTest {
     @BeforeAll
     static void load() throws Exception {
         Path folder = TinyModels.fullVocabularyFolder(tmp.resolve("tiny"));
+        int maps;
+        try (StableDiffusion plain = StableDiffusion.builder().setModelFolder(folder).build()) {
+            maps = AttentionProbe.mapsPerWord(plain.unet().crossAttentionLayers());
+        }
         sd = StableDiffusion.builder().setModelFolder(folder)
-                .optRelationClassifier(Conformance.dir("classifier-sd2-reference").resolve("classifier.pth")).build();
+                .optRelationClassifier(Conformance.referenceClassifierFor(tmp.resolve("classifier"), maps)).build();
+    }
+
+    @Test
+    void aClassifierForAnotherModelIsRefusedWhenThePipelineIsBuilt() {
+        Path folder = tmp.resolve("tiny");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StableDiffusion.builder().setModelFolder(folder)
+                .optRelationClassifier(Conformance.dir("classifier-sd2-reference").resolve("classifier.pth")).build());
+        int maps = AttentionProbe.mapsPerWord(sd.unet().crossAttentionLayers());
+        assertTrue(e.getMessage().contains("reads 1368 maps per word") && e.getMessage().contains("produces " + maps), e.getMessage());
     }
 
     @AfterAll

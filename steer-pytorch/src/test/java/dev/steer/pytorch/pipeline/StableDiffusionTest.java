@@ -12,6 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.BaseNDManager;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.steer.core.generation.Cancellation;
+import dev.steer.core.generation.GenerationCancelledException;
 import dev.steer.core.generation.GenerationRequest;
 import dev.steer.core.generation.GenerationResult;
 import dev.steer.core.image.PngImages;
@@ -64,7 +66,7 @@ class StableDiffusionTest {
             List<float[]> latents = new ArrayList<>();
             float guidance = g.readFloats("input.guidance_scale")[0];
             float[] out = sd.denoise(cond, uncond, g.readFloats("input.init_latents"), 16, 16, schedule, guidance,
-                    (i, timestep, l) -> latents.add(l.clone()));
+                    p -> latents.add(p.latents().clone()));
             assertEquals(steps, latents.size());
             for (int i = 0; i < steps; i++) {
                 assertClose("pipeline latents." + (i + 1), g.readFloats("latents." + (i + 1)), latents.get(i), 1e-4);
@@ -106,6 +108,36 @@ class StableDiffusionTest {
             assertEquals("11", text.get("seed"));
             assertEquals("EULER", text.get("scheduler"));
             assertEquals("blurry", text.get("negative_prompt"));
+        }
+    }
+
+    @Test
+    void aCancelledGenerationFreesItsArraysAndThePipelineStaysUsable() throws Exception {
+        Path folder = TinyModels.fullVocabularyFolder(tmp.resolve("tiny-cancel"));
+        try (StableDiffusion random = StableDiffusion.builder().setModelFolder(folder).optRandomWeights(5).build()) {
+            BaseNDManager weights = (BaseNDManager) random.manager();
+            int before = weights.getManagedArrays().size();
+            GenerationRequest req = GenerationRequest.builder("a red circle left of a blue square").optSteps(4).optSeed(5)
+                    .optSize(64, 64).build();
+            float[] expected = random.generate(req).finalLatents();
+            Cancellation cancel = new Cancellation();
+            List<Integer> steps = new ArrayList<>();
+            GenerationRequest cancelled = GenerationRequest.builder(req.prompt()).optSteps(4).optSeed(5).optSize(64, 64)
+                    .optCancellation(cancel).optProgressListener(p -> {
+                        steps.add(p.step());
+                        if (p.step() == 1) {
+                            cancel.cancel();
+                        }
+                    }).build();
+            GenerationCancelledException e = assertThrows(GenerationCancelledException.class, () -> random.generate(cancelled));
+            assertTrue(e.getMessage().contains("at step 2 of 4"), e.getMessage());
+            assertEquals(List.of(0, 1), steps);
+            assertEquals(before, weights.getManagedArrays().size(), "the cancelled generation's arrays were freed");
+            assertArrayEquals(expected, random.generate(req).finalLatents(), "the pipeline is usable after a cancel");
+            List<GenerationResult> both = random.generateAll(req.withSeeds(5, 6));
+            assertArrayEquals(expected, both.get(0).finalLatents(), "several images in one call equal single calls");
+            assertArrayEquals(random.generate(req.withSeed(6)).finalLatents(), both.get(1).finalLatents());
+            assertEquals(before, weights.getManagedArrays().size());
         }
     }
 

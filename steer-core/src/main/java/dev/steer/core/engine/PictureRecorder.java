@@ -1,10 +1,9 @@
-package dev.steer.pytorch.pipeline;
+package dev.steer.core.engine;
 
-import ai.djl.ndarray.NDManager;
+import dev.steer.core.attention.AttentionProbe;
 import dev.steer.core.image.Heatmaps;
 import dev.steer.core.image.PngImages;
 import dev.steer.core.scheduler.Schedule;
-import dev.steer.pytorch.attention.TorchAttentionProbe;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -21,8 +20,8 @@ import java.util.function.IntPredicate;
  * classifier-input maps, on the conditional branch), and writes them as heatmap pictures: a
  * steered run beside the vanilla run with the same seed.
  */
-final class PictureRecorder implements StableDiffusion.StepObserver {
-    private final StableDiffusion sd;
+final class PictureRecorder implements StepObserver {
+    private final Decoder decoder;
     private final List<int[]> words;
     private final IntPredicate steps;
     private final int latentHeight;
@@ -31,13 +30,19 @@ final class PictureRecorder implements StableDiffusion.StepObserver {
     private final int width;
     private final List<Frame> frames = new ArrayList<>();
 
+    /** Decodes a latent to [3, H, W] pixel values. */
+    @FunctionalInterface
+    interface Decoder {
+        float[] decode(float[] latents, int latentHeight, int latentWidth);
+    }
+
     /** One recorded step. */
     record Frame(int step, BufferedImage predicted, float[] subjectMap, float[] objectMap) {
     }
 
-    PictureRecorder(StableDiffusion sd, int[] subject, int[] object, IntPredicate steps, int latentHeight, int latentWidth,
+    PictureRecorder(Decoder decoder, int[] subject, int[] object, IntPredicate steps, int latentHeight, int latentWidth,
             int height, int width) {
-        this.sd = sd;
+        this.decoder = decoder;
         this.words = List.of(subject, object);
         this.steps = steps;
         this.latentHeight = latentHeight;
@@ -47,15 +52,15 @@ final class PictureRecorder implements StableDiffusion.StepObserver {
     }
 
     @Override
-    public TorchAttentionProbe probeFor(int step) {
-        return steps.test(step) ? new TorchAttentionProbe(words) : null;
+    public List<int[]> probeWords(int step) {
+        return steps.test(step) ? words : null;
     }
 
     @Override
-    public void onStep(int step, float[] latents, float[] guidedPrediction, float[] maps, Schedule schedule, NDManager scope) {
+    public void onStep(int step, float[] latents, float[] guidedPrediction, float[] maps, Schedule schedule) {
         float[] x0 = schedule.predictOriginalSample(guidedPrediction, step, latents);
-        BufferedImage predicted = PngImages.fromChw(sd.decode(scope, x0, latentHeight, latentWidth), height, width);
-        int side = TorchAttentionProbe.MAP_SIZE;
+        BufferedImage predicted = PngImages.fromChw(decoder.decode(x0, latentHeight, latentWidth), height, width);
+        int side = AttentionProbe.MAP_SIZE;
         int area = side * side;
         int perWord = maps.length / 2;
         int count = perWord / area;
@@ -106,7 +111,7 @@ final class PictureRecorder implements StableDiffusion.StepObserver {
     }
 
     private static List<BufferedImage> row(Frame f) {
-        int side = TorchAttentionProbe.MAP_SIZE;
+        int side = AttentionProbe.MAP_SIZE;
         return List.of(f.predicted(), Heatmaps.overlay(f.predicted(), f.subjectMap(), side, 0.55f),
                 Heatmaps.overlay(f.predicted(), f.objectMap(), side, 0.55f));
     }
