@@ -18,7 +18,7 @@ final class StepProgressBar implements ProgressListener, AutoCloseable {
     /** A bar over {@code images} images of {@code steps} steps each. */
     StepProgressBar(String task, int images, int steps) {
         this.bar = new ProgressBarBuilder().setTaskName(task).setInitialMax((long) images * steps).setStyle(ProgressBarStyle.ASCII)
-                .setUpdateIntervalMillis(200).setUnit(" steps", 1).continuousUpdate().build();
+                .setUpdateIntervalMillis(200).setUnit(" steps", 1).build();
     }
 
     @Override
