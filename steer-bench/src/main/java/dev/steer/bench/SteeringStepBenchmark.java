@@ -45,7 +45,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * depend on the values).
  *
  * <ul>
- *   <li>{@link #guidedStep()}: what {@code StableDiffusion.denoise} does per step, less the
+ *   <li>{@link #guidedStep()}: what the generation engine's step costs on LibTorch, less the
  *       scheduler's update (Java arithmetic on the latent, negligible): the UNet on batch 2
  *       [uncond, cond] without gradients, the guidance combination, the result copied out.</li>
  *   <li>{@link #steeringIteration()}: one {@link TorchSteeringObjective#evaluate}: the UNet on batch 1

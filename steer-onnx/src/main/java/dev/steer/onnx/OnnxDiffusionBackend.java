@@ -1,15 +1,13 @@
 package dev.steer.onnx;
 
 import dev.steer.core.attention.AttentionProbe;
-import dev.steer.core.attention.CrossAttentionLayer;
 import dev.steer.core.engine.DiffusionBackend;
 import dev.steer.core.engine.GenerationScope;
 import dev.steer.core.engine.LatentGeometry;
+import dev.steer.core.engine.ModelInfo;
 import dev.steer.core.engine.SteeringStep;
-import dev.steer.core.relation.RelationClassifier;
 import dev.steer.core.relation.RelationTriplet;
 import dev.steer.core.relation.TokenBinding;
-import dev.steer.core.scheduler.Scheduler;
 import dev.steer.core.steering.SteeringObjective;
 import dev.steer.core.tokenizer.TokenizedPrompt;
 import dev.steer.onnx.steering.GradientEstimator;
@@ -28,42 +26,25 @@ import java.util.Map;
  */
 final class OnnxDiffusionBackend implements DiffusionBackend<FloatTensor> {
     private final OnnxStableDiffusion sd;
-    private final LatentGeometry geometry;
+    private final ModelInfo info;
 
     OnnxDiffusionBackend(OnnxStableDiffusion sd, int defaultLatentSize) {
         this.sd = sd;
         int cell = sd.vaeScaleFactor();
-        this.geometry = new LatentGeometry(sd.unet().inChannels(), cell, cell * sd.unet().downsampleFactor(), defaultLatentSize);
+        LatentGeometry geometry = new LatentGeometry(sd.unet().inChannels(), cell, cell * sd.unet().downsampleFactor(),
+                defaultLatentSize);
+        this.info = new ModelInfo(sd.modelDescription(), sd.scheduler(), geometry, sd.unet().crossAttentionLayers(),
+                sd.relationClassifier());
     }
 
     @Override
-    public String description() {
-        return sd.modelDescription();
+    public ModelInfo info() {
+        return info;
     }
 
     @Override
     public TokenizedPrompt tokenize(String prompt) {
         return sd.tokenizer().tokenize(prompt);
-    }
-
-    @Override
-    public Scheduler scheduler() {
-        return sd.scheduler();
-    }
-
-    @Override
-    public LatentGeometry geometry() {
-        return geometry;
-    }
-
-    @Override
-    public List<CrossAttentionLayer> probeLayers() {
-        return sd.unet().crossAttentionLayers();
-    }
-
-    @Override
-    public RelationClassifier relationClassifier() {
-        return sd.relationClassifier();
     }
 
     @Override

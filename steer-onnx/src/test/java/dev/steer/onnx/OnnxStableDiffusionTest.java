@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.steer.core.generation.GenerationCancelledException;
 import dev.steer.core.generation.GenerationRequest;
 import dev.steer.core.generation.GenerationResult;
 import dev.steer.core.image.PngImages;
@@ -100,6 +101,23 @@ class OnnxStableDiffusionTest {
             assertEquals("64x64", text.get("size"));
             assertTrue(text.get("model").contains("ONNX"), text.get("model"));
             assertEquals("java.util.Random(seed).nextGaussian", text.get("noise"));
+        }
+    }
+
+    @Test
+    void aCancelledGenerationStopsWithinOneStepAndSeveralImagesInOneCallMatchSingleCalls() throws Exception {
+        Path folder = TinyOnnxFolders.create(tmp.resolve("tiny-cancel"));
+        TinyOnnxFolders.useTinyVocabulary(folder);
+        try (OnnxStableDiffusion model = OnnxStableDiffusion.builder().setModelFolder(folder).build()) {
+            GenerationRequest req = GenerationRequest.builder("a red circle left of a blue square").optSteps(3).optSeed(2)
+                    .optSize(64, 64).build();
+            float[] expected = model.generate(req).finalLatents();
+            Thread.currentThread().interrupt();
+            GenerationCancelledException e = assertThrows(GenerationCancelledException.class, () -> model.generate(req));
+            assertTrue(e.getMessage().contains("interrupted"), e.getMessage());
+            List<GenerationResult> both = model.generateAll(req.withSeeds(2, 3));
+            assertArrayEquals(expected, both.get(0).finalLatents(), "usable after the cancel; batch equals single calls");
+            assertArrayEquals(model.generate(req.withSeed(3)).finalLatents(), both.get(1).finalLatents());
         }
     }
 

@@ -1,10 +1,6 @@
 package dev.steer.core.engine;
 
-import dev.steer.core.attention.CrossAttentionLayer;
-import dev.steer.core.relation.RelationClassifier;
-import dev.steer.core.scheduler.Scheduler;
 import dev.steer.core.tokenizer.TokenizedPrompt;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -18,23 +14,11 @@ import java.util.Map;
  */
 public interface DiffusionBackend<E> extends AutoCloseable {
 
-    /** A short description of the loaded model, for logs and PNG metadata. */
-    String description();
+    /** The model's description, scheduler, latent geometry, probed layers and relation classifier. */
+    ModelInfo info();
 
     /** Tokenizes a prompt for the text encoder (once per prompt per generation). */
     TokenizedPrompt tokenize(String prompt);
-
-    /** The scheduler from the model folder (or the one chosen when loading). */
-    Scheduler scheduler();
-
-    /** The latent's channels, pixels per latent cell, size constraints and default size. */
-    LatentGeometry geometry();
-
-    /** The cross-attention layers a probe observes, in execution order (their heads make the maps per word). */
-    List<CrossAttentionLayer> probeLayers();
-
-    /** The relation classifier loaded for steering, or null when none was. */
-    RelationClassifier relationClassifier();
 
     /** PNG text entries describing how this backend steers (e.g. a gradient estimator's settings); empty by default. */
     default Map<String, String> steeringMetadata() {

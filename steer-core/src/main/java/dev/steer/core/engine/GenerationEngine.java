@@ -46,6 +46,7 @@ import java.util.Objects;
  */
 public final class GenerationEngine<E> implements Sampler {
     private final DiffusionBackend<E> backend;
+    private final ModelInfo info;
 
     /**
      * @param backend the loaded model; the engine owns it and closes it in {@link #close()}
@@ -54,9 +55,9 @@ public final class GenerationEngine<E> implements Sampler {
      */
     public GenerationEngine(DiffusionBackend<E> backend) {
         this.backend = Objects.requireNonNull(backend, "backend");
-        RelationClassifier classifier = backend.relationClassifier();
-        if (classifier != null) {
-            checkClassifier(classifier, backend.probeLayers(), backend.description());
+        this.info = backend.info();
+        if (info.relationClassifier() != null) {
+            checkClassifier(info.relationClassifier(), info.probeLayers(), info.description());
         }
     }
 
@@ -101,12 +102,12 @@ public final class GenerationEngine<E> implements Sampler {
 
     @Override
     public String modelDescription() {
-        return backend.description();
+        return info.description();
     }
 
     @Override
     public GenerationResult generate(GenerationRequest request) {
-        return generateAll(List.of(request)).get(0);
+        return generateAll(List.of(Objects.requireNonNull(request, "request"))).get(0);
     }
 
     @Override
@@ -140,18 +141,18 @@ public final class GenerationEngine<E> implements Sampler {
     }
 
     private Plan plan(GenerationRequest request) {
-        LatentGeometry g = backend.geometry();
+        LatentGeometry g = info.geometry();
         int width = request.width() == 0 ? g.defaultImageSize() : request.width();
         int height = request.height() == 0 ? g.defaultImageSize() : request.height();
         if (width % g.sizeMultiple() != 0 || height % g.sizeMultiple() != 0) {
             throw new IllegalArgumentException("width and height must be multiples of " + g.sizeMultiple() + " for this model, got "
                     + width + "x" + height);
         }
-        if (request.steering() != null && backend.relationClassifier() == null) {
+        if (request.steering() != null && info.relationClassifier() == null) {
             throw new IllegalStateException("steering needs a relation classifier: load one with the pipeline builder's "
                     + "optRelationClassifier(path)");
         }
-        Scheduler folder = backend.scheduler();
+        Scheduler folder = info.scheduler();
         Scheduler sched = request.scheduler() == null ? folder : Schedulers.create(request.scheduler(), folder.config());
         return new Plan(request, width, height, sched);
     }
@@ -181,7 +182,7 @@ public final class GenerationEngine<E> implements Sampler {
 
     private GenerationResult generate(GenerationScope<E> scope, Prompts prompts, Plan plan, int image, int images) {
         GenerationRequest request = plan.request();
-        LatentGeometry g = backend.geometry();
+        LatentGeometry g = info.geometry();
         int lh = plan.latentHeight(g.pixelsPerCell());
         int lw = plan.latentWidth(g.pixelsPerCell());
         Schedule schedule = plan.scheduler().schedule(request.steps());
@@ -194,7 +195,7 @@ public final class GenerationEngine<E> implements Sampler {
         long t1 = System.nanoTime();
         float[] init = InitialNoise.latents(request.seed(), g.channels() * lh * lw, schedule.initNoiseSigma());
         SteeringRun steering = request.steering() == null ? null
-                : new SteeringRun(request.steering(), cond.tokens(), backend.relationClassifier());
+                : new SteeringRun(request.steering(), cond.tokens(), info.relationClassifier());
         PictureRecorder pictures = null;
         if (steering != null && request.steering().picturesDir() != null) {
             pictures = pictureRecorder(scope, steering, schedule, lh, lw, plan);
@@ -208,7 +209,7 @@ public final class GenerationEngine<E> implements Sampler {
         long t3 = System.nanoTime();
         int calls = schedule.size() + (steering == null ? 0 : steering.modelCalls());
         StageTimings timings = new StageTimings(t1 - t0, t2 - t1, steering == null ? 0 : steering.nanos(), t3 - t2, calls);
-        Map<String, String> meta = request.metadata(plan.scheduler().type().name(), plan.width(), plan.height(), backend.description());
+        Map<String, String> meta = request.metadata(plan.scheduler().type().name(), plan.width(), plan.height(), info.description());
         if (steering != null) {
             meta.putAll(steering.metadata());
             meta.putAll(backend.steeringMetadata());
@@ -261,7 +262,7 @@ public final class GenerationEngine<E> implements Sampler {
         if (cfg && loop.uncond() == null) {
             throw new IllegalArgumentException("guidance " + loop.guidance() + " needs the unconditional embedding");
         }
-        int channels = backend.geometry().channels();
+        int channels = info.geometry().channels();
         int lh = loop.latentHeight();
         int lw = loop.latentWidth();
         int per = channels * lh * lw;

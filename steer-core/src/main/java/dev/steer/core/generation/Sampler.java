@@ -21,7 +21,8 @@ public interface Sampler extends AutoCloseable {
     /**
      * Generates several images in one call (for example one prompt with a list of seeds, see
      * {@link GenerationRequest#withSeeds}), reusing the loaded model and encoding each distinct
-     * prompt once. Results come in request order.
+     * prompt once (the encodings are held until the call returns: split very many distinct prompts
+     * into several calls). Results come in request order.
      *
      * @throws GenerationCancelledException when a request's cancellation or a thread interrupt stopped the
      *     call (no results are returned then)

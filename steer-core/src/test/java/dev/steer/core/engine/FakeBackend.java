@@ -49,33 +49,13 @@ final class FakeBackend implements DiffusionBackend<float[]> {
     }
 
     @Override
-    public String description() {
-        return "fake";
+    public ModelInfo info() {
+        return new ModelInfo("fake", scheduler, new LatentGeometry(2, 2, 8, 4), LAYERS, classifier);
     }
 
     @Override
     public TokenizedPrompt tokenize(String prompt) {
         return tokenizer.tokenize(prompt);
-    }
-
-    @Override
-    public Scheduler scheduler() {
-        return scheduler;
-    }
-
-    @Override
-    public LatentGeometry geometry() {
-        return new LatentGeometry(2, 2, 8, 4);
-    }
-
-    @Override
-    public List<CrossAttentionLayer> probeLayers() {
-        return LAYERS;
-    }
-
-    @Override
-    public RelationClassifier relationClassifier() {
-        return classifier;
     }
 
     @Override

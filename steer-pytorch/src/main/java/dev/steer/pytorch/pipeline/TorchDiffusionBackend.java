@@ -6,15 +6,13 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.steer.core.attention.AttentionProbe;
-import dev.steer.core.attention.CrossAttentionLayer;
 import dev.steer.core.engine.DiffusionBackend;
 import dev.steer.core.engine.GenerationScope;
 import dev.steer.core.engine.LatentGeometry;
+import dev.steer.core.engine.ModelInfo;
 import dev.steer.core.engine.SteeringStep;
-import dev.steer.core.relation.RelationClassifier;
 import dev.steer.core.relation.RelationTriplet;
 import dev.steer.core.relation.TokenBinding;
-import dev.steer.core.scheduler.Scheduler;
 import dev.steer.core.steering.SteeringObjective;
 import dev.steer.core.tokenizer.TokenizedPrompt;
 import dev.steer.pytorch.attention.TorchAttentionProbe;
@@ -29,43 +27,25 @@ import java.util.Map;
  */
 final class TorchDiffusionBackend implements DiffusionBackend<NDArray> {
     private final StableDiffusion sd;
-    private final LatentGeometry geometry;
+    private final ModelInfo info;
 
     TorchDiffusionBackend(StableDiffusion sd) {
         this.sd = sd;
         int cell = sd.vaeScaleFactor();
-        this.geometry = new LatentGeometry(sd.unet().config().inChannels(), cell, cell * sd.unet().config().downsampleFactor(),
-                sd.unet().config().sampleSize());
+        LatentGeometry geometry = new LatentGeometry(sd.unet().config().inChannels(), cell,
+                cell * sd.unet().config().downsampleFactor(), sd.unet().config().sampleSize());
+        this.info = new ModelInfo(sd.modelDescription(), sd.scheduler(), geometry, sd.unet().crossAttentionLayers(),
+                sd.relationClassifier());
     }
 
     @Override
-    public String description() {
-        return sd.modelDescription();
+    public ModelInfo info() {
+        return info;
     }
 
     @Override
     public TokenizedPrompt tokenize(String prompt) {
         return sd.tokenizer().tokenize(prompt);
-    }
-
-    @Override
-    public Scheduler scheduler() {
-        return sd.scheduler();
-    }
-
-    @Override
-    public LatentGeometry geometry() {
-        return geometry;
-    }
-
-    @Override
-    public List<CrossAttentionLayer> probeLayers() {
-        return sd.unet().crossAttentionLayers();
-    }
-
-    @Override
-    public RelationClassifier relationClassifier() {
-        return sd.relationClassifier();
     }
 
     @Override

@@ -1,0 +1,29 @@
+package dev.steer.core.engine;
+
+import dev.steer.core.attention.CrossAttentionLayer;
+import dev.steer.core.relation.RelationClassifier;
+import dev.steer.core.scheduler.Scheduler;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What the engine needs to know about a loaded model before it generates.
+ *
+ * @param description a short description of the model, for logs and PNG metadata
+ * @param scheduler the scheduler from the model folder (or the one chosen when loading)
+ * @param geometry the latent's channels, pixels per latent cell, size constraints and default size
+ * @param probeLayers the cross-attention layers a probe observes, in execution order (their heads
+ *     make the maps per word)
+ * @param relationClassifier the relation classifier loaded for steering, or null when none was
+ */
+public record ModelInfo(String description, Scheduler scheduler, LatentGeometry geometry, List<CrossAttentionLayer> probeLayers,
+        RelationClassifier relationClassifier) {
+
+    /** Copies the layer list; everything but the classifier is required. */
+    public ModelInfo {
+        Objects.requireNonNull(description, "description");
+        Objects.requireNonNull(scheduler, "scheduler");
+        Objects.requireNonNull(geometry, "geometry");
+        probeLayers = List.copyOf(probeLayers);
+    }
+}
