@@ -30,8 +30,7 @@ final class OnnxDiffusionBackend implements DiffusionBackend<FloatTensor> {
 
     OnnxDiffusionBackend(OnnxStableDiffusion sd, int defaultLatentSize) {
         this.sd = sd;
-        int cell = sd.vaeScaleFactor();
-        LatentGeometry geometry = new LatentGeometry(sd.unet().inChannels(), cell, cell * sd.unet().downsampleFactor(),
+        LatentGeometry geometry = LatentGeometry.ofUNet(sd.unet().inChannels(), sd.vaeScaleFactor(), sd.unet().downsampleFactor(),
                 defaultLatentSize);
         this.info = new ModelInfo(sd.modelDescription(), sd.scheduler(), geometry, sd.unet().crossAttentionLayers(),
                 sd.relationClassifier());

@@ -18,6 +18,14 @@ public record LatentGeometry(int channels, int pixelsPerCell, int sizeMultiple, 
         }
     }
 
+    /**
+     * The geometry of a UNet family model: sizes are multiples of the VAE's scale times the UNet's
+     * downsampling.
+     */
+    public static LatentGeometry ofUNet(int channels, int vaeScale, int downsampleFactor, int sampleSize) {
+        return new LatentGeometry(channels, vaeScale, vaeScale * downsampleFactor, sampleSize);
+    }
+
     /** The default image side in pixels. */
     public int defaultImageSize() {
         return defaultLatentSize * pixelsPerCell;

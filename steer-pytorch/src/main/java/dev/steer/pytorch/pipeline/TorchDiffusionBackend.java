@@ -10,6 +10,7 @@ import dev.steer.core.engine.DiffusionBackend;
 import dev.steer.core.engine.GenerationScope;
 import dev.steer.core.engine.LatentGeometry;
 import dev.steer.core.engine.ModelInfo;
+import dev.steer.core.model.UNetConfig;
 import dev.steer.core.engine.SteeringStep;
 import dev.steer.core.relation.RelationTriplet;
 import dev.steer.core.relation.TokenBinding;
@@ -31,9 +32,9 @@ final class TorchDiffusionBackend implements DiffusionBackend<NDArray> {
 
     TorchDiffusionBackend(StableDiffusion sd) {
         this.sd = sd;
-        int cell = sd.vaeScaleFactor();
-        LatentGeometry geometry = new LatentGeometry(sd.unet().config().inChannels(), cell,
-                cell * sd.unet().config().downsampleFactor(), sd.unet().config().sampleSize());
+        UNetConfig unet = sd.unet().config();
+        LatentGeometry geometry = LatentGeometry.ofUNet(unet.inChannels(), sd.vaeScaleFactor(), unet.downsampleFactor(),
+                unet.sampleSize());
         this.info = new ModelInfo(sd.modelDescription(), sd.scheduler(), geometry, sd.unet().crossAttentionLayers(),
                 sd.relationClassifier());
     }
