@@ -24,7 +24,7 @@ public final class RmsNorm extends Module {
         NDArray f = type == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
         NDArray variance = f.square().mean(new int[] {-1}, true);
         try (NDArray e = variance.getManager().full(new ai.djl.ndarray.types.Shape(), eps, DataType.FLOAT32)) {
-            NDArray normed = f.mul(variance.add(e).rsqrt());
+            NDArray normed = f.div(variance.add(e).sqrt());
             if (type != DataType.FLOAT32) {
                 normed = normed.toType(type, false);
             }
