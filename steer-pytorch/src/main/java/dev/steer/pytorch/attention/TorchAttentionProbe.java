@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.steer.core.attention.AttentionProbe;
 import dev.steer.core.attention.CrossAttentionLayer;
+import dev.steer.pytorch.flux.JointAttentionHook;
 import dev.steer.pytorch.unet.CrossAttentionHook;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -29,6 +30,8 @@ import java.util.function.Predicate;
 public final class TorchAttentionProbe implements AttentionProbe<NDArray> {
     private final List<int[]> words;
     private final Predicate<CrossAttentionLayer> layerFilter;
+    private final int mapSide;
+    private final boolean renormaliseUnresized;
     private final List<Entry> entries = new ArrayList<>();
     private float[] copied;
 
@@ -42,6 +45,28 @@ public final class TorchAttentionProbe implements AttentionProbe<NDArray> {
 
     /** A probe over the layers accepted by {@code layerFilter}. */
     public TorchAttentionProbe(List<int[]> wordTokenPositions, Predicate<CrossAttentionLayer> layerFilter) {
+        this(wordTokenPositions, layerFilter, MAP_SIZE, true);
+    }
+
+    /**
+     * A probe over every layer with the maps' side and normalisation of a model family: the UNet
+     * reference renormalises every map; the FLUX reference only the maps it resized (maps already
+     * of the classifier's side stay the raw probabilities).
+     *
+     * @param mapSide side of the maps the classifier reads
+     * @param renormaliseUnresized whether maps already {@code mapSide} wide are renormalised too
+     */
+    public TorchAttentionProbe(List<int[]> wordTokenPositions, int mapSide, boolean renormaliseUnresized) {
+        this(wordTokenPositions, layer -> true, mapSide, renormaliseUnresized);
+    }
+
+    private TorchAttentionProbe(List<int[]> wordTokenPositions, Predicate<CrossAttentionLayer> layerFilter, int mapSide,
+            boolean renormaliseUnresized) {
+        if (mapSide < 1) {
+            throw new IllegalArgumentException("map side must be positive, got " + mapSide);
+        }
+        this.mapSide = mapSide;
+        this.renormaliseUnresized = renormaliseUnresized;
         if (wordTokenPositions.isEmpty()) {
             throw new IllegalArgumentException("a probe needs at least one word");
         }
@@ -82,6 +107,31 @@ public final class TorchAttentionProbe implements AttentionProbe<NDArray> {
         };
     }
 
+    /**
+     * Adapts this probe to a FLUX transformer call, reading batch row {@code row} of each block's joint
+     * attention as the published FLUX attention processor does: for the image rows, the softmax over
+     * the text columns only. That equals the joint probabilities of the word's columns divided by the
+     * row's total over text columns, so only the asked columns and one total per row are formed: the
+     * [heads, image tokens, text tokens] maps are never materialised.
+     */
+    public JointAttentionHook asJointHook(int row) {
+        return (layer, textTokens, gridHeight, gridWidth, probabilities) -> {
+            if (!wants(layer)) {
+                return;
+            }
+            NDArray p = probabilities.get(row); // [heads, T + N, T + N]
+            NDManager scope = p.getManager();
+            NDArray textTotal = p.get(":, {}:, :{}", textTokens, textTokens).sum(new int[] {2}, true); // [heads, N, 1]
+            List<NDArray> perWord = new ArrayList<>();
+            for (int[] positions : words) {
+                checkPositions(positions, textTokens);
+                NDArray columns = p.get(":, {}:, {}", textTokens, scope.create(positions)); // [heads, N, k]
+                perWord.add(columns.div(textTotal).mean(new int[] {2}));
+            }
+            onWordMaps(layer, gridHeight, gridWidth, perWord);
+        };
+    }
+
     @Override
     public void onCrossAttention(CrossAttentionLayer layer, int height, int width, NDArray probabilities) {
         Shape s = probabilities.getShape();
@@ -92,23 +142,46 @@ public final class TorchAttentionProbe implements AttentionProbe<NDArray> {
         NDManager scope = probabilities.getManager();
         List<NDArray> perWord = new ArrayList<>();
         for (int[] positions : words) {
-            for (int p : positions) {
-                if (p < 0 || p >= tokens) {
-                    throw new IllegalArgumentException("token position " + p + " outside the " + tokens + " context tokens");
-                }
+            checkPositions(positions, tokens);
+            perWord.add(probabilities.get(":, :, {}", scope.create(positions)).mean(new int[] {2})); // [heads, pixels]
+        }
+        onWordMaps(layer, height, width, perWord);
+    }
+
+    /** Fails on a token position outside the context. */
+    public static void checkPositions(int[] positions, long tokens) {
+        for (int p : positions) {
+            if (p < 0 || p >= tokens) {
+                throw new IllegalArgumentException("token position " + p + " outside the " + tokens + " context tokens");
             }
-            NDArray idx = scope.create(positions);
-            NDArray mean = probabilities.get(":, :, {}", idx).mean(new int[] {2}); // [heads, pixels]
-            NDArray grid = mean.reshape(1, s.get(0), height, width);
-            if (height != MAP_SIZE || width != MAP_SIZE) {
-                grid = grid.getNDArrayInternal().interpolation(new long[] {MAP_SIZE, MAP_SIZE}, 1, false);
+        }
+    }
+
+    /**
+     * Adds one layer's maps given per word as [heads, height * width], each word's tokens already
+     * averaged: resized (bilinear, align_corners false) to the map side when needed and renormalised
+     * to sum 1 (+1e-8 in the denominator) per this probe's rule.
+     */
+    public void onWordMaps(CrossAttentionLayer layer, int height, int width, List<NDArray> wordMaps) {
+        if (wordMaps.size() != words.size()) {
+            throw new IllegalArgumentException(wordMaps.size() + " word maps for a probe of " + words.size() + " words");
+        }
+        List<NDArray> perWord = new ArrayList<>();
+        for (NDArray mean : wordMaps) {
+            long heads = mean.getShape().get(0);
+            NDArray grid = mean.reshape(1, heads, height, width);
+            boolean resize = height != mapSide || width != mapSide;
+            if (resize) {
+                grid = grid.getNDArrayInternal().interpolation(new long[] {mapSide, mapSide}, 1, false);
             }
-            grid = grid.reshape(s.get(0), MAP_SIZE * MAP_SIZE);
-            NDArray norm = grid.div(grid.sum(new int[] {1}, true).add(1e-8f));
-            perWord.add(norm.reshape(s.get(0), MAP_SIZE, MAP_SIZE));
+            grid = grid.reshape(heads, (long) mapSide * mapSide);
+            if (resize || renormaliseUnresized) {
+                grid = grid.div(grid.sum(new int[] {1}, true).add(1e-8f));
+            }
+            perWord.add(grid.reshape(heads, mapSide, mapSide));
         }
         copied = null;
-        entries.add(new Entry(layer, height * width, NDArrays.stack(new NDList(perWord), 0))); // [words, heads, 16, 16]
+        entries.add(new Entry(layer, height * width, NDArrays.stack(new NDList(perWord), 0))); // [words, heads, side, side]
     }
 
     @Override

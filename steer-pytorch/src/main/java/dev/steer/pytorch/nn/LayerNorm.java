@@ -1,6 +1,7 @@
 package dev.steer.pytorch.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
 /** {@code torch.nn.LayerNorm} over the last axis, with affine parameters. */
@@ -21,5 +22,17 @@ public final class LayerNorm extends Module {
     /** Normalises the last axis of {@code x}. */
     public NDArray forward(NDArray x) {
         return ai.djl.nn.norm.LayerNorm.layerNorm(x, normalized, value(weight), value(bias), eps).singletonOrThrow();
+    }
+
+    /**
+     * A layer norm without affine parameters ({@code elementwise_affine=False}, as FLUX's adaptive
+     * norms use) over the last axis.
+     */
+    public static NDArray withoutAffine(NDArray x, float eps) {
+        long dim = x.getShape().get(x.getShape().dimension() - 1);
+        NDManager m = x.getManager();
+        try (NDArray ones = m.ones(new Shape(dim), x.getDataType()); NDArray zeros = m.zeros(new Shape(dim), x.getDataType())) {
+            return ai.djl.nn.norm.LayerNorm.layerNorm(x, new Shape(dim), ones, zeros, eps).singletonOrThrow();
+        }
     }
 }

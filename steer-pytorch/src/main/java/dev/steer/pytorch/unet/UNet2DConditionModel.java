@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.steer.core.attention.CrossAttentionLayer;
 import dev.steer.core.model.UNetConfig;
 import dev.steer.pytorch.nn.Activations;
+import dev.steer.pytorch.nn.TimestepFeatures;
 import dev.steer.pytorch.nn.Conv2d;
 import dev.steer.pytorch.nn.GroupNorm;
 import dev.steer.pytorch.nn.Linear;
@@ -139,27 +140,6 @@ public final class UNet2DConditionModel extends Module {
         if (asFloat != timesteps) {
             asFloat.close();
         }
-        if (t.length != batch && t.length != 1) {
-            throw new IllegalArgumentException("need 1 or " + batch + " timesteps, got " + t.length);
-        }
-        int dim = config.blockOutChannels()[0];
-        int half = dim / 2;
-        float[] freqs = new float[half];
-        for (int i = 0; i < half; i++) {
-            float exponent = (float) (-Math.log(10000.0)) * i / (half - config.freqShift());
-            freqs[i] = (float) Math.exp(exponent);
-        }
-        float[] emb = new float[(int) batch * dim];
-        for (int b = 0; b < batch; b++) {
-            float tb = t.length == 1 ? t[0] : t[b];
-            for (int i = 0; i < half; i++) {
-                float arg = tb * freqs[i];
-                float sin = (float) Math.sin(arg);
-                float cos = (float) Math.cos(arg);
-                emb[b * dim + i] = config.flipSinToCos() ? cos : sin;
-                emb[b * dim + half + i] = config.flipSinToCos() ? sin : cos;
-            }
-        }
-        return manager.create(emb, new Shape(batch, dim));
+        return TimestepFeatures.of(manager, t, batch, config.blockOutChannels()[0], config.flipSinToCos(), config.freqShift());
     }
 }

@@ -49,6 +49,15 @@ public final class TinyModels {
         return text;
     }
 
+    /** The tiny FLUX transformer (FLUX.1 [dev]-like: guidance embedding) with the fixture's weights. */
+    public static dev.steer.pytorch.flux.FluxTransformer2DModel fluxTransformer(NDManager manager) {
+        Path dir = Conformance.dir("flux-transformer-tiny").resolve("transformer");
+        var model = new dev.steer.pytorch.flux.FluxTransformer2DModel(
+                dev.steer.core.model.FluxTransformerConfig.load(dir.resolve("config.json")));
+        ModelWeights.load(model, List.of(dir.resolve("diffusion_pytorch_model.safetensors")), manager);
+        return model;
+    }
+
     /** The tiny autoencoder with the fixture's weights. */
     public static AutoencoderKL vae(NDManager manager) {
         Path dir = Conformance.dir("vae-tiny").resolve("vae");
