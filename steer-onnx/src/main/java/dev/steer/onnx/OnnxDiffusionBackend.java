@@ -91,7 +91,7 @@ final class OnnxDiffusionBackend implements DiffusionBackend<FloatTensor> {
 
         @Override
         public float[] predict(FloatTensor context, float[] modelInput, int batch, int latentHeight, int latentWidth,
-                float modelTimestep, AttentionProbe<?> probe, int probeItem) {
+                float modelTimestep, float guidance, AttentionProbe<?> probe, int probeItem) {
             OnnxUNet unet = sd.unet();
             FloatTensor x = FloatTensor.of(modelInput, batch, unet.inChannels(), latentHeight, latentWidth);
             float[] t = {modelTimestep};

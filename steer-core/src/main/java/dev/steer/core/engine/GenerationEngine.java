@@ -7,6 +7,7 @@ import dev.steer.core.generation.GenerationCancelledException;
 import dev.steer.core.generation.GenerationRequest;
 import dev.steer.core.generation.GenerationResult;
 import dev.steer.core.generation.InitialNoise;
+import dev.steer.core.generation.ModelDefaults;
 import dev.steer.core.generation.ProgressListener;
 import dev.steer.core.generation.Sampler;
 import dev.steer.core.generation.StageTimings;
@@ -101,6 +102,11 @@ public final class GenerationEngine<E> implements Sampler {
     }
 
     @Override
+    public ModelDefaults defaults() {
+        return info.defaults();
+    }
+
+    @Override
     public String modelDescription() {
         return info.description();
     }
@@ -185,12 +191,12 @@ public final class GenerationEngine<E> implements Sampler {
         LatentGeometry g = info.geometry();
         int lh = plan.latentHeight(g.pixelsPerCell());
         int lw = plan.latentWidth(g.pixelsPerCell());
-        Schedule schedule = plan.scheduler().schedule(request.steps());
+        Schedule schedule = plan.scheduler().schedule(request.steps(), g.sequenceLength(lh, lw));
         long t0 = System.nanoTime();
         Control control = new Control(request.cancellation(), request.progress(), image, images, t0);
         control.check("before encoding the prompt");
         Encoded<E> cond = prompts.get(request.prompt());
-        boolean cfg = request.guidanceScale() > 1f;
+        boolean cfg = usesClassifierFreeGuidance(request.guidanceScale());
         E uncond = cfg ? prompts.get(request.negativePrompt()).embedding() : null;
         long t1 = System.nanoTime();
         float[] init = InitialNoise.latents(request.seed(), g.channels() * lh * lw, schedule.initNoiseSigma());
@@ -217,7 +223,7 @@ public final class GenerationEngine<E> implements Sampler {
         if (pictures != null) {
             PictureRecorder vanilla = pictureRecorder(scope, steering, schedule, lh, lw, plan);
             Control quiet = new Control(request.cancellation(), null, image, images, t0);
-            Schedule fresh = plan.scheduler().schedule(request.steps()); // schedules are single-use
+            Schedule fresh = plan.scheduler().schedule(request.steps(), g.sequenceLength(lh, lw)); // schedules are single-use
             float[] plain = run(scope, new Loop<>(cond.embedding(), uncond, init, lh, lw, fresh, request.guidanceScale(), null,
                     request.seed(), vanilla, quiet));
             BufferedImage vanillaImage = PngImages.fromChw(scope.decode(plain, lh, lw), plan.height(), plan.width());
@@ -257,8 +263,13 @@ public final class GenerationEngine<E> implements Sampler {
             SteeringRun steering, long seed, StepObserver observer, Control control) {
     }
 
+    /** Whether a request runs the [uncond, cond] batch: only classifier-free models, at a scale above 1. */
+    private boolean usesClassifierFreeGuidance(float guidance) {
+        return info.guidanceMode() == GuidanceMode.CLASSIFIER_FREE && guidance > 1f;
+    }
+
     private float[] run(GenerationScope<E> scope, Loop<E> loop) {
-        boolean cfg = loop.guidance() > 1f;
+        boolean cfg = usesClassifierFreeGuidance(loop.guidance());
         if (cfg && loop.uncond() == null) {
             throw new IllegalArgumentException("guidance " + loop.guidance() + " needs the unconditional embedding");
         }
@@ -285,7 +296,7 @@ public final class GenerationEngine<E> implements Sampler {
             if (steering != null && steering.isSteered(i, n)) {
                 float inputScale = schedule.scaleModelInput(new float[] {1f}, i)[0];
                 SteeringStep at = new SteeringStep(i, n, modelTimesteps[i], ClassifierTimesteps.indexFor(i, n), inputScale, channels,
-                        lh, lw, loop.seed());
+                        lh, lw, loop.seed(), loop.guidance());
                 report = steering.refine(scope.steeringObjective(loop.cond(), at, steering.bindings()), i, n, latents,
                         () -> control.check("while steering step " + step + " of " + n));
             }
@@ -298,7 +309,7 @@ public final class GenerationEngine<E> implements Sampler {
             }
             List<int[]> words = loop.observer() == null ? null : loop.observer().probeWords(i);
             AttentionProbe<?> probe = words == null ? null : scope.newProbe(words);
-            float[] out = scope.predict(context, x, cfg ? 2 : 1, lh, lw, modelTimesteps[i], probe, cfg ? 1 : 0);
+            float[] out = scope.predict(context, x, cfg ? 2 : 1, lh, lw, modelTimesteps[i], loop.guidance(), probe, cfg ? 1 : 0);
             float[] guided = cfg ? guide(out, per, loop.guidance()) : out;
             if (probe != null) {
                 loop.observer().onStep(i, latents, guided, probe.classifierMaps(), schedule);

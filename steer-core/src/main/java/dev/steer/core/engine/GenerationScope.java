@@ -32,11 +32,12 @@ public interface GenerationScope<E> extends AutoCloseable {
      * @param latentHeight h
      * @param latentWidth w
      * @param modelTimestep the timestep passed to the model
+     * @param guidance the guidance value for a model that embeds it ({@link GuidanceMode#EMBEDDED}); others ignore it
      * @param probe an attention probe made by {@link #newProbe}, or null for none
      * @param probeItem which batch item the probe observes
      * @return the model output [batch, C, h, w] flattened
      */
-    float[] predict(E context, float[] modelInput, int batch, int latentHeight, int latentWidth, float modelTimestep,
+    float[] predict(E context, float[] modelInput, int batch, int latentHeight, int latentWidth, float modelTimestep, float guidance,
             AttentionProbe<?> probe, int probeItem);
 
     /** Decodes a latent (the VAE's scaling undone here) to [3, H, W] pixel values in about [-1, 1]. */

@@ -12,7 +12,8 @@ package dev.steer.core.engine;
  * @param latentHeight latent height
  * @param latentWidth latent width
  * @param generationSeed the request's seed (for backends whose objective draws random directions)
+ * @param guidance the guidance value a model with embedded guidance takes at this step (FLUX.1 [dev])
  */
 public record SteeringStep(int index, int total, float modelTimestep, int classifierTimestep, float inputScale, int channels,
-        int latentHeight, int latentWidth, long generationSeed) {
+        int latentHeight, int latentWidth, long generationSeed, float guidance) {
 }

@@ -29,6 +29,14 @@ public interface Sampler extends AutoCloseable {
      */
     List<GenerationResult> generateAll(List<GenerationRequest> requests);
 
+    /**
+     * The settings the loaded model family is meant to run with (steps, guidance, size, steering), for
+     * programs whose users leave them out. Stable Diffusion's unless the sampler says otherwise.
+     */
+    default ModelDefaults defaults() {
+        return ModelDefaults.stableDiffusion(512);
+    }
+
     /** A short description of the loaded model (folder name, architecture), for logs and PNG metadata. */
     String modelDescription();
 

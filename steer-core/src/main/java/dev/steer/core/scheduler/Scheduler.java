@@ -29,4 +29,13 @@ public interface Scheduler {
      * @throws IllegalArgumentException if {@code numInferenceSteps} is not in [1, num_train_timesteps]
      */
     Schedule schedule(int numInferenceSteps);
+
+    /**
+     * Starts a generation for an image of {@code imageSequenceLength} denoiser tokens: samplers whose
+     * schedule depends on the resolution (flow matching with dynamic shifting) use it, the others
+     * ignore it.
+     */
+    default Schedule schedule(int numInferenceSteps, int imageSequenceLength) {
+        return schedule(numInferenceSteps);
+    }
 }

@@ -137,7 +137,7 @@ final class FakeBackend implements DiffusionBackend<float[]> {
         }
 
         @Override
-        public float[] predict(float[] context, float[] modelInput, int batch, int latentHeight, int latentWidth, float modelTimestep,
+        public float[] predict(float[] context, float[] modelInput, int batch, int latentHeight, int latentWidth, float modelTimestep, float guidance,
                 AttentionProbe<?> probe, int probeItem) {
             onPredict.accept(predicts.incrementAndGet());
             int per = modelInput.length / batch;

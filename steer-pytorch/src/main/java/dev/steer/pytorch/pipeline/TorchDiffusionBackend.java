@@ -90,7 +90,7 @@ final class TorchDiffusionBackend implements DiffusionBackend<NDArray> {
         }
 
         @Override
-        public float[] predict(NDArray context, float[] modelInput, int batch, int latentHeight, int latentWidth, float modelTimestep,
+        public float[] predict(NDArray context, float[] modelInput, int batch, int latentHeight, int latentWidth, float modelTimestep, float guidance,
                 AttentionProbe<?> probe, int probeItem) {
             TorchAttentionProbe torchProbe = probe == null ? null : cast(probe);
             try (NDManager call = manager.newSubManager()) {
