@@ -1,6 +1,7 @@
 package dev.steer.onnx.steering;
 
 import dev.steer.core.attention.AttentionProbe;
+import dev.steer.core.attention.BilinearResize;
 import dev.steer.core.attention.CrossAttentionLayer;
 import dev.steer.onnx.CrossAttentionOutput;
 import dev.steer.onnx.FloatTensor;
@@ -144,7 +145,7 @@ public final class OnnxAttentionProbe implements AttentionProbe<FloatTensor> {
                     }
                     mean[px] = s / positions.length;
                 }
-                float[] grid = height == MAP_SIZE && width == MAP_SIZE ? mean : resizeBilinear(mean, height, width, MAP_SIZE, MAP_SIZE);
+                float[] grid = height == MAP_SIZE && width == MAP_SIZE ? mean : BilinearResize.resize(mean, height, width, MAP_SIZE, MAP_SIZE);
                 float sum = 0;
                 for (int i = 0; i < AREA; i++) {
                     sum += grid[i];
@@ -237,42 +238,5 @@ public final class OnnxAttentionProbe implements AttentionProbe<FloatTensor> {
     @Override
     public void clear() {
         entries.clear();
-    }
-
-    /**
-     * Bilinear resampling of one [height, width] map to [outHeight, outWidth] with torch's
-     * {@code align_corners=False} convention: source coordinate (dst + 0.5) * in / out - 0.5,
-     * clamped at 0, the upper neighbour clamped to the last row or column; computed in float as
-     * torch's CPU kernel does.
-     */
-    public static float[] resizeBilinear(float[] src, int height, int width, int outHeight, int outWidth) {
-        if (src.length != height * width) {
-            throw new IllegalArgumentException(src.length + " values are not a " + height + "x" + width + " map");
-        }
-        float[] out = new float[outHeight * outWidth];
-        float sy = (float) height / outHeight;
-        float sx = (float) width / outWidth;
-        int[] x0 = new int[outWidth];
-        int[] x1 = new int[outWidth];
-        float[] lx = new float[outWidth];
-        for (int x = 0; x < outWidth; x++) {
-            float fx = Math.max(sx * (x + 0.5f) - 0.5f, 0f);
-            x0[x] = (int) fx;
-            x1[x] = x0[x] + (x0[x] < width - 1 ? 1 : 0);
-            lx[x] = fx - x0[x];
-        }
-        for (int y = 0; y < outHeight; y++) {
-            float fy = Math.max(sy * (y + 0.5f) - 0.5f, 0f);
-            int y0 = (int) fy;
-            int y1 = y0 + (y0 < height - 1 ? 1 : 0);
-            float ly = fy - y0;
-            float hy = 1f - ly;
-            for (int x = 0; x < outWidth; x++) {
-                float hx = 1f - lx[x];
-                out[y * outWidth + x] = hy * (hx * src[y0 * width + x0[x]] + lx[x] * src[y0 * width + x1[x]])
-                        + ly * (hx * src[y1 * width + x0[x]] + lx[x] * src[y1 * width + x1[x]]);
-            }
-        }
-        return out;
     }
 }

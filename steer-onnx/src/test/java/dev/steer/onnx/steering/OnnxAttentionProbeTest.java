@@ -1,5 +1,6 @@
 package dev.steer.onnx.steering;
 
+import dev.steer.core.attention.BilinearResize;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -23,9 +24,9 @@ class OnnxAttentionProbeTest {
     void halvingAveragesTwoByTwoBlocksAndQuarteringTheMiddleTwoByTwo() {
         // align_corners=False: src = 2 dst + 0.5 (weights 1/2, 1/2) and src = 4 dst + 1.5 (pixels 4 dst + 1, 4 dst + 2)
         float[] src = ramp(32 * 32);
-        float[] half = OnnxAttentionProbe.resizeBilinear(src, 32, 32, 16, 16);
+        float[] half = BilinearResize.resize(src, 32, 32, 16, 16);
         float[] quarterSrc = ramp(64 * 64);
-        float[] quarter = OnnxAttentionProbe.resizeBilinear(quarterSrc, 64, 64, 16, 16);
+        float[] quarter = BilinearResize.resize(quarterSrc, 64, 64, 16, 16);
         for (int y = 0; y < 16; y++) {
             for (int x = 0; x < 16; x++) {
                 float mean = (src[2 * y * 32 + 2 * x] + src[2 * y * 32 + 2 * x + 1] + src[(2 * y + 1) * 32 + 2 * x]
@@ -43,9 +44,9 @@ class OnnxAttentionProbeTest {
     @Test
     void doublingClampsAtTheBordersAndInterpolatesQuarterWays() {
         float[] src = {1, 2, 3, 4}; // one row of 4 -> 8: src = (dst + 0.5) / 2 - 0.5, clamped at 0, last neighbour clamped
-        float[] out = OnnxAttentionProbe.resizeBilinear(src, 1, 4, 1, 8);
+        float[] out = BilinearResize.resize(src, 1, 4, 1, 8);
         assertArrayEquals(new float[] {1f, 1.25f, 1.75f, 2.25f, 2.75f, 3.25f, 3.75f, 4f}, out, 1e-6f);
-        assertArrayEquals(src, OnnxAttentionProbe.resizeBilinear(src, 1, 4, 1, 4), 0f);
+        assertArrayEquals(src, BilinearResize.resize(src, 1, 4, 1, 4), 0f);
     }
 
     @Test

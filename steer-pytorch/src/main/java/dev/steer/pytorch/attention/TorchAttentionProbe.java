@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.steer.core.attention.AttentionProbe;
+import dev.steer.core.attention.BilinearResize;
 import dev.steer.core.attention.CrossAttentionLayer;
 import dev.steer.pytorch.flux.JointAttentionHook;
 import dev.steer.pytorch.unet.CrossAttentionHook;
@@ -172,7 +173,7 @@ public final class TorchAttentionProbe implements AttentionProbe<NDArray> {
             NDArray grid = mean.reshape(1, heads, height, width);
             boolean resize = height != mapSide || width != mapSide;
             if (resize) {
-                grid = grid.getNDArrayInternal().interpolation(new long[] {mapSide, mapSide}, 1, false);
+                grid = resize(grid.reshape(heads, height, width), height, width);
             }
             grid = grid.reshape(heads, (long) mapSide * mapSide);
             if (resize || renormaliseUnresized) {
@@ -182,6 +183,17 @@ public final class TorchAttentionProbe implements AttentionProbe<NDArray> {
         }
         copied = null;
         entries.add(new Entry(layer, height * width, NDArrays.stack(new NDList(perWord), 0))); // [words, heads, side, side]
+    }
+
+    /**
+     * Bilinear resize of [heads, h, w] to the map side as the reference does (no antialiasing: DJL's
+     * own interpolation antialiases when downsampling), as two differentiable matrix products.
+     */
+    private NDArray resize(NDArray maps, int height, int width) {
+        NDManager scope = maps.getManager();
+        NDArray rows = scope.create(BilinearResize.matrix(height, mapSide), new Shape(mapSide, height));
+        NDArray columns = scope.create(BilinearResize.matrix(width, mapSide), new Shape(mapSide, width)).transpose();
+        return rows.matMul(maps).matMul(columns);
     }
 
     @Override

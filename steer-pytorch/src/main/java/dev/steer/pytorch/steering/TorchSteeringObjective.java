@@ -16,18 +16,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The Learn-to-Steer loss at one denoising step with its exact gradient, on LibTorch: the UNet runs
- * on the conditional prompt alone (batch 1) with a {@link TorchAttentionProbe}, the relation
- * classifier reads the subject's and object's maps, and the cross-entropy against the asked
- * relation is back-propagated to the latent (and only to it: model weights record no gradients).
+ * The Learn-to-Steer loss at one denoising step with its exact gradient, on LibTorch: the denoiser
+ * (a UNet, a FLUX transformer: a {@link ProbedDenoiser}) runs on the conditional prompt alone
+ * (batch 1) with a {@link TorchAttentionProbe}, the relation classifier reads the subject's and
+ * object's maps, and the cross-entropy against the asked relation is back-propagated to the latent
+ * (and only to it: model weights record no gradients).
  */
 public final class TorchSteeringObjective implements SteeringObjective {
-    private final UNet2DConditionModel unet;
+    private final ProbedDenoiser denoiser;
     private final TorchRelationClassifier classifier;
-    private final NDArray context;
-    private final float modelTimestep;
+    private final NDManager parent;
     private final int classifierTimestep;
-    private final float inputScale;
     private final Shape latentShape;
     private final Map<RelationTriplet, TokenBinding> bindings;
 
@@ -44,12 +43,34 @@ public final class TorchSteeringObjective implements SteeringObjective {
     public TorchSteeringObjective(UNet2DConditionModel unet, TorchRelationClassifier classifier, NDArray context,
             float modelTimestep, int classifierTimestep, float inputScale, Shape latentShape,
             Map<RelationTriplet, TokenBinding> bindings) {
-        this.unet = unet;
+        this(new ProbedDenoiser() {
+            @Override
+            public TorchAttentionProbe newProbe(List<int[]> words) {
+                return new TorchAttentionProbe(words);
+            }
+
+            @Override
+            public void run(NDArray latent, TorchAttentionProbe probe) {
+                NDArray input = inputScale == 1f ? latent : Scalars.mul(latent, inputScale);
+                unet.forward(input, latent.getManager().create(new float[] {modelTimestep}), context, probe.asHook(0));
+            }
+        }, classifier, context.getManager(), classifierTimestep, latentShape, bindings);
+    }
+
+    /**
+     * @param denoiser the model family's probed pass at this step
+     * @param classifier the relation classifier
+     * @param parent evaluations run in sub-scopes of this manager
+     * @param classifierTimestep the classifier's timestep index for this step
+     * @param latentShape [1, C, h, w]
+     * @param bindings token positions of each triplet's words
+     */
+    public TorchSteeringObjective(ProbedDenoiser denoiser, TorchRelationClassifier classifier, NDManager parent, int classifierTimestep,
+            Shape latentShape, Map<RelationTriplet, TokenBinding> bindings) {
+        this.denoiser = denoiser;
         this.classifier = classifier;
-        this.context = context;
-        this.modelTimestep = modelTimestep;
+        this.parent = parent;
         this.classifierTimestep = classifierTimestep;
-        this.inputScale = inputScale;
         this.latentShape = latentShape;
         this.bindings = Map.copyOf(bindings);
     }
@@ -72,17 +93,16 @@ public final class TorchSteeringObjective implements SteeringObjective {
             throw new IllegalArgumentException("no token positions for " + triplet);
         }
         int target = classifier.classIndex(triplet.relation());
-        try (NDManager scope = context.getManager().newSubManager()) {
+        try (NDManager scope = parent.newSubManager()) {
             NDArray z = scope.create(latent, latentShape);
             z.setRequiresGradient(true);
-            TorchAttentionProbe probe = new TorchAttentionProbe(List.of(binding.subjectPositions(), binding.objectPositions()));
+            TorchAttentionProbe probe = denoiser.newProbe(List.of(binding.subjectPositions(), binding.objectPositions()));
             float loss;
             float[] logits;
             float[] maps = null;
             float[] probabilities;
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray input = inputScale == 1f ? z : Scalars.mul(z, inputScale);
-                unet.forward(input, scope.create(new float[] {modelTimestep}), context, probe.asHook(0));
+                denoiser.run(z, probe);
                 NDArray classifierInput = probe.classifierInput().expandDims(0);
                 if (keepMaps) {
                     maps = classifierInput.toFloatArray();

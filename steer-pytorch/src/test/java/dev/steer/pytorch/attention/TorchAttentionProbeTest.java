@@ -80,4 +80,30 @@ class TorchAttentionProbeTest {
             assertEquals("token position 9 outside the 8 context tokens", e.getMessage());
         }
     }
+
+    @Test
+    void downsampledMapsAreTheReferencesBilinearWithoutAntialiasing() {
+        // a 64x64 map (SD at 512 px) read by a 16x16 classifier: DJL's own bilinear interpolation
+        // antialiases when it shrinks, torch's interpolate (the reference) does not
+        int side = 64;
+        float[] map = new float[side * side];
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(3);
+        for (int i = 0; i < map.length; i++) {
+            map[i] = (float) rnd.nextDouble();
+        }
+        try (NDManager scope = manager.newSubManager()) {
+            TorchAttentionProbe probe = new TorchAttentionProbe(List.of(new int[] {0}), 16, true);
+            ai.djl.ndarray.NDArray probs = scope.create(map, new ai.djl.ndarray.types.Shape(1, side * side, 1));
+            probe.onCrossAttention(new dev.steer.core.attention.CrossAttentionLayer(0, "probe", 1, 1), side, side, probs);
+            float[] expected = dev.steer.core.attention.BilinearResize.resize(map, side, side, 16, 16);
+            float sum = 0;
+            for (float v : expected) {
+                sum += v;
+            }
+            for (int i = 0; i < expected.length; i++) {
+                expected[i] /= sum + 1e-8f;
+            }
+            org.junit.jupiter.api.Assertions.assertArrayEquals(expected, probe.classifierMaps(), 1e-7f);
+        }
+    }
 }

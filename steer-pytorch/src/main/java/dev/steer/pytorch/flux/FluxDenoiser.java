@@ -1,0 +1,78 @@
+package dev.steer.pytorch.flux;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import dev.steer.pytorch.attention.TorchAttentionProbe;
+import dev.steer.pytorch.steering.ProbedDenoiser;
+import java.util.List;
+
+/**
+ * The FLUX transformer as the pipeline and steering call it: on latents in the VAE's layout [B, C,
+ * h, w], packed to 2x2 tokens and unpacked again with differentiable array operations, at the
+ * scheduler's timestep (divided by 1000 here, as {@code FluxPipeline} does), with the guidance value
+ * only for a model that embeds one.
+ */
+public final class FluxDenoiser {
+    private final FluxTransformer2DModel transformer;
+
+    /** Wraps a loaded transformer. */
+    public FluxDenoiser(FluxTransformer2DModel transformer) {
+        this.transformer = transformer;
+    }
+
+    /** The transformer. */
+    public FluxTransformer2DModel transformer() {
+        return transformer;
+    }
+
+    /**
+     * The velocity [B, C, h, w].
+     *
+     * @param latents [B, C, h, w], h and w even
+     * @param prompt the encoded prompt (batch 1, shared by every item)
+     * @param timestep the scheduler's timestep (sigma x 1000)
+     * @param guidance the guidance scale; used only when the transformer embeds guidance (FLUX.1 [dev])
+     * @param hook observes each block's joint attention; may be null
+     */
+    public NDArray velocity(NDArray latents, FluxPrompt prompt, float timestep, float guidance, JointAttentionHook hook) {
+        Shape s = latents.getShape();
+        long b = s.get(0);
+        long c = s.get(1);
+        int h = Math.toIntExact(s.get(2));
+        int w = Math.toIntExact(s.get(3));
+        if (c * 4 != transformer.config().inChannels() || h % 2 != 0 || w % 2 != 0) {
+            throw new IllegalArgumentException("expected latents [B, " + transformer.config().latentChannels() + ", even h, even w], got " + s);
+        }
+        NDArray packed = latents.reshape(b, c, h / 2, 2, w / 2, 2).transpose(0, 2, 4, 1, 3, 5).reshape(b, (long) (h / 2) * (w / 2), c * 4);
+        NDArray text = prompt.textStates();
+        NDArray pooled = prompt.pooled();
+        if (b > 1) {
+            text = text.repeat(0, b);
+            pooled = pooled.repeat(0, b);
+        }
+        float[] t = {timestep / 1000f};
+        float[] g = transformer.config().guidanceEmbeds() ? new float[] {guidance} : null;
+        NDArray out = transformer.forward(packed, text, pooled, t, g, h / 2, w / 2, hook);
+        long outChannels = transformer.config().outChannels() / 4;
+        return out.reshape(b, h / 2, w / 2, outChannels, 2, 2).transpose(0, 3, 1, 4, 2, 5).reshape(b, outChannels, h, w);
+    }
+
+    /**
+     * The differentiable pass a steering objective runs at one step: the conditional prompt alone,
+     * maps read as the published FLUX processor does and resized (then renormalised) only when the
+     * token grid is not {@code mapSide} wide.
+     */
+    public ProbedDenoiser probed(FluxPrompt prompt, float timestep, float guidance, int mapSide) {
+        return new ProbedDenoiser() {
+            @Override
+            public TorchAttentionProbe newProbe(List<int[]> words) {
+                return new TorchAttentionProbe(words, mapSide, false);
+            }
+
+            @Override
+            public void run(NDArray latent, TorchAttentionProbe probe) {
+                velocity(latent, prompt, timestep, guidance, probe.asJointHook(0));
+            }
+        };
+    }
+}
