@@ -18,6 +18,9 @@ import java.util.List;
  * @param maxPositionEmbeddings rows of the position embedding (longest token sequence, 77)
  * @param hiddenAct {@code quick_gelu} (SD 1.x) or {@code gelu} (SD 2.x)
  * @param layerNormEps epsilon of every layer norm
+ * @param eosTokenId {@code eos_token_id}, which picks the pooled output's position: 2 (transformers'
+ *     default, and what the SD and FLUX.1 configs say) selects the legacy rule, the position of the
+ *     largest id; any other value the first position holding that id
  */
 public record ClipTextConfig(
         int vocabSize,
@@ -27,12 +30,23 @@ public record ClipTextConfig(
         int numHiddenLayers,
         int maxPositionEmbeddings,
         String hiddenAct,
-        float layerNormEps) {
+        float layerNormEps,
+        int eosTokenId) {
+
+    /** transformers' {@code CLIPTextConfig} default {@code eos_token_id}, which also selects the legacy pooling rule. */
+    public static final int LEGACY_EOS_TOKEN_ID = 2;
 
     /** The activations this library implements, by their config names. */
     public static final List<String> ACTIVATIONS = List.of("quick_gelu", "gelu");
     /** The {@code architectures} entries accepted. */
     public static final List<String> ARCHITECTURES = List.of("CLIPTextModel", "CLIPTextModelWithProjection");
+
+    /** A config with the default {@code eos_token_id} ({@value #LEGACY_EOS_TOKEN_ID}). */
+    public ClipTextConfig(int vocabSize, int hiddenSize, int intermediateSize, int numAttentionHeads, int numHiddenLayers,
+            int maxPositionEmbeddings, String hiddenAct, float layerNormEps) {
+        this(vocabSize, hiddenSize, intermediateSize, numAttentionHeads, numHiddenLayers, maxPositionEmbeddings, hiddenAct,
+                layerNormEps, LEGACY_EOS_TOKEN_ID);
+    }
 
     /** Reads {@code text_encoder/config.json}. @throws ModelConfigException naming the file and the problem */
     public static ClipTextConfig load(Path configJson) {
@@ -80,8 +94,12 @@ public record ClipTextConfig(
         if (positions <= 0 || vocab <= 0 || intermediate <= 0) {
             throw new ModelConfigException(c.file(), "vocab_size, intermediate_size and max_position_embeddings must be positive");
         }
+        int eos = c.getInt("eos_token_id", LEGACY_EOS_TOKEN_ID);
+        if (eos < 0) {
+            throw new ModelConfigException(c.file(), "key 'eos_token_id' must be a token id (>= 0), found " + eos);
+        }
         return new ClipTextConfig(vocab, hidden, intermediate, heads, layers, positions, act,
-                c.getFloat("layer_norm_eps", 1e-5f));
+                c.getFloat("layer_norm_eps", 1e-5f), eos);
     }
 
     /** Width of one attention head. */

@@ -1,5 +1,6 @@
 package dev.steer.core.model;
 
+import dev.steer.core.weights.ShardedCheckpoint;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,7 +79,23 @@ public final class ModelFolder {
      * @param baseName {@code diffusion_pytorch_model} (unet, vae) or {@code model} (text_encoder)
      */
     public List<Path> weights(String component, String baseName) {
-        Path dir = component(component);
+        return weightFiles(component(component), baseName, variant);
+    }
+
+    /**
+     * The safetensors files holding the weights in one component folder ({@code text_encoder_2/},
+     * say): {@code <baseName>.safetensors} (or a variant's file), or the shards of a
+     * {@code <baseName>.safetensors.index.json} read through {@link ShardedCheckpoint#read}.
+     *
+     * @param dir the component folder
+     * @param baseName {@code diffusion_pytorch_model} (unet, vae, transformer) or {@code model} (text encoders)
+     * @param variant weight variant to prefer ("fp16"), or null for the plain files (falling back to any variant present)
+     * @throws ModelConfigException naming the folder (or the index) when no usable weights are found
+     */
+    public static List<Path> weightFiles(Path dir, String baseName, String variant) {
+        if (!Files.isDirectory(dir)) {
+            throw new ModelConfigException(dir, "component folder not found");
+        }
         List<String> candidates = new ArrayList<>();
         if (variant != null) {
             candidates.add(baseName + "." + variant + ".safetensors");
@@ -96,7 +113,7 @@ public final class ModelFolder {
             for (String indexName : indexNames(baseName, c)) {
                 Path index = dir.resolve(indexName);
                 if (Files.isRegularFile(index)) {
-                    return shards(index);
+                    return ShardedCheckpoint.read(index).shards();
                 }
             }
         }
@@ -125,36 +142,6 @@ public final class ModelFolder {
         }
         String variant = fileName.substring(baseName.length() + 1, fileName.length() - ".safetensors".length());
         return List.of(plain + ".index." + variant + ".json", fileName + ".index.json");
-    }
-
-    private static List<Path> shards(Path index) {
-        ConfigJson json = ConfigJson.read(index);
-        java.util.LinkedHashSet<String> files = new java.util.LinkedHashSet<>();
-        com.google.gson.JsonObject map = com.google.gson.JsonParser.parseString(readQuietly(index)).getAsJsonObject()
-                .getAsJsonObject("weight_map");
-        if (map == null) {
-            throw new ModelConfigException(json.file(), "sharded index has no weight_map");
-        }
-        for (var e : map.entrySet()) {
-            files.add(e.getValue().getAsString());
-        }
-        List<Path> out = new ArrayList<>();
-        for (String f : files) {
-            Path shard = index.getParent().resolve(f).normalize();
-            if (!shard.startsWith(index.getParent()) || !Files.isRegularFile(shard)) {
-                throw new ModelConfigException(index, "shard '" + f + "' is missing or outside the folder");
-            }
-            out.add(shard);
-        }
-        return out;
-    }
-
-    private static String readQuietly(Path p) {
-        try {
-            return Files.readString(p);
-        } catch (IOException e) {
-            throw new ModelConfigException(p, "cannot read: " + e.getMessage());
-        }
     }
 
     @Override

@@ -4,15 +4,21 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Function;
 
 /**
- * A prompt tokenized for a CLIP text encoder: the padded id sequence of length
- * {@link ClipTokenizer#maxLength()} (start token at position 0, BPE ids, end token, pad ids) plus
- * its pre-tokenized words and where their tokens sit, so that steering code can find the token
- * positions of a word such as "teddy bear".
+ * A prompt tokenized for a text encoder: the padded id sequence plus its words and where their
+ * tokens sit, so that steering code can find the token positions of a word such as "teddy bear".
+ * <ul>
+ *   <li>CLIP ({@link ClipTokenizer#tokenize}): length {@link ClipTokenizer#maxLength()}, start
+ *       token at position 0, BPE ids, end token, pad ids.</li>
+ *   <li>T5 ({@link T5Tokenizer#tokenize}): length {@link T5Tokenizer#maxLength()}, no start token
+ *       (the first piece is at position 0), SentencePiece ids, {@code </s>}, pad ids.</li>
+ * </ul>
  *
- * <p>Words are the pre-tokenizer's pieces after cleanup and lower-casing ("don't" gives "don" and
- * "'t"; "4k" gives "4" and "k"; punctuation runs such as "," or "!!" are words too). Instances are
+ * <p>Words are cut the same way for both, the way {@code RelationParser} cuts prompts: after
+ * cleanup and lower-casing, letter runs, single digits, punctuation runs and "'s"-style suffixes
+ * ("don't" gives "don" and "'t"; "4k" gives "4" and "k"; "," or "!!" are words too). Instances are
  * immutable.
  */
 public final class TokenizedPrompt {
@@ -46,12 +52,15 @@ public final class TokenizedPrompt {
             return text;
         }
 
-        /** How many BPE tokens the word has, counting any that truncation dropped. */
+        /** How many tokens the word has, counting any that truncation dropped. */
         public int tokenCount() {
             return tokenCount;
         }
 
-        /** The positions of the word's tokens in the padded sequence that survived truncation (position 0 is the start token). */
+        /**
+         * The positions of the word's tokens in the padded sequence that survived truncation (for
+         * CLIP position 0 is the start token; T5 has none).
+         */
         public int[] positions() {
             int n = Math.max(0, Math.min(tokenCount, lastKeptPosition - firstPosition + 1));
             int[] p = new int[n];
@@ -76,7 +85,8 @@ public final class TokenizedPrompt {
         }
     }
 
-    private final ClipTokenizer tokenizer;
+    private final Function<String, List<String>> wordSplitter;
+    private final int promptCapacity;
     private final String prompt;
     private final int[] ids;
     private final int realTokens;
@@ -84,7 +94,20 @@ public final class TokenizedPrompt {
     private final List<Word> words;
 
     TokenizedPrompt(ClipTokenizer tokenizer, String prompt, int[] ids, int realTokens, int droppedTokens, List<Word> words) {
-        this.tokenizer = tokenizer;
+        this(tokenizer::words, ids.length - 2, prompt, ids, realTokens, droppedTokens, words);
+    }
+
+    /**
+     * The general form.
+     *
+     * @param wordSplitter cuts a phrase into words exactly as the prompt's words were cut
+     * @param promptCapacity how many of the prompt's own tokens fit (the length less the special tokens)
+     * @param realTokens tokens before the padding (special tokens included)
+     */
+    TokenizedPrompt(Function<String, List<String>> wordSplitter, int promptCapacity, String prompt, int[] ids, int realTokens,
+            int droppedTokens, List<Word> words) {
+        this.wordSplitter = wordSplitter;
+        this.promptCapacity = promptCapacity;
         this.prompt = prompt;
         this.ids = ids;
         this.realTokens = realTokens;
@@ -111,12 +134,12 @@ public final class TokenizedPrompt {
         return out;
     }
 
-    /** The padded length, {@link ClipTokenizer#maxLength()}. */
+    /** The padded length, the tokenizer's {@code maxLength()}. */
     public int length() {
         return ids.length;
     }
 
-    /** Tokens before the padding: start token, kept BPE tokens and end token. */
+    /** Tokens before the padding: start token (CLIP only), kept prompt tokens and end token. */
     public int realTokenCount() {
         return realTokens;
     }
@@ -126,12 +149,12 @@ public final class TokenizedPrompt {
         return realTokens - 1;
     }
 
-    /** Whether the prompt had more BPE tokens than fit, so that some were dropped. */
+    /** Whether the prompt had more tokens than fit, so that some were dropped. */
     public boolean isTruncated() {
         return droppedTokens > 0;
     }
 
-    /** How many BPE tokens truncation dropped (0 when the prompt fit). */
+    /** How many prompt tokens truncation dropped (0 when the prompt fit). */
     public int droppedTokenCount() {
         return droppedTokens;
     }
@@ -147,7 +170,7 @@ public final class TokenizedPrompt {
     }
 
     /**
-     * The token positions (in the padded sequence; 0 is the start token) of an occurrence of a word
+     * The token positions (in the padded sequence; for CLIP 0 is the start token) of an occurrence of a word
      * or multi-word phrase. The phrase is pre-tokenized like the prompt, so the match is
      * case-insensitive and on whole words: "cat" does not match "cats", and "teddy bear" matches the
      * words "teddy" then "bear". Occurrences are counted left to right without overlap.
@@ -179,7 +202,7 @@ public final class TokenizedPrompt {
             throw new IllegalArgumentException("phrase \"" + phrase + "\" (occurrence " + occurrence + ") in prompt \""
                     + prompt + "\" was cut off by truncation to " + ids.length + " tokens: it would need positions "
                     + first.firstPosition() + ".." + (last.firstPosition() + last.tokenCount() - 1) + " but only "
-                    + (ids.length - 2) + " prompt tokens fit before the end token");
+                    + promptCapacity + " prompt tokens fit before the end token");
         }
         return span(first, last);
     }
@@ -212,7 +235,7 @@ public final class TokenizedPrompt {
 
     /** Word-index ranges {first, last} of the non-overlapping occurrences of the phrase. */
     private List<int[]> matches(String phrase) {
-        List<String> target = tokenizer.words(phrase);
+        List<String> target = wordSplitter.apply(phrase);
         if (target.isEmpty()) {
             throw new IllegalArgumentException("phrase \"" + phrase + "\" has no words to look for in prompt \"" + prompt + "\"");
         }

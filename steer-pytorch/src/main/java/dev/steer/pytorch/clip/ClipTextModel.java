@@ -1,6 +1,8 @@
 package dev.steer.pytorch.clip;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.steer.core.model.ClipTextConfig;
@@ -100,6 +102,81 @@ public final class ClipTextModel extends Module {
             h = layers.get(i).forward(h, mask);
         }
         return h;
+    }
+
+    /**
+     * The last hidden state and the pooled output in one pass: transformers' {@code last_hidden_state}
+     * and {@code pooler_output} (what FluxPipeline uses as {@code pooled_prompt_embeds}).
+     *
+     * @param inputIds token ids [B, T], each row holding its end token
+     * @return both, in the ids' manager
+     */
+    public ClipTextOutput encode(NDArray inputIds) {
+        NDArray last = forward(inputIds);
+        return new ClipTextOutput(last, pooled(inputIds, last));
+    }
+
+    /**
+     * transformers' {@code pooler_output}: the rows of {@code lastHiddenState} (already
+     * final-layer-normed) at {@link #pooledPositions(NDArray)}.
+     *
+     * @param inputIds token ids [B, T]
+     * @param lastHiddenState {@link #forward(NDArray)} of those ids, [B, T, hidden_size]
+     * @return [B, hidden_size], in the hidden state's manager; differentiable
+     */
+    public NDArray pooled(NDArray inputIds, NDArray lastHiddenState) {
+        Shape s = lastHiddenState.getShape();
+        if (s.dimension() != 3 || s.get(0) != inputIds.getShape().get(0) || s.get(1) != inputIds.getShape().get(1)) {
+            throw new IllegalArgumentException("last hidden state " + s + " does not belong to input ids " + inputIds.getShape());
+        }
+        long[] positions = pooledPositions(inputIds);
+        NDList rows = new NDList(positions.length);
+        for (int b = 0; b < positions.length; b++) {
+            rows.add(lastHiddenState.get(b, positions[b]));
+        }
+        return NDArrays.stack(rows);
+    }
+
+    /**
+     * Where each row's pooled output is read, as transformers' {@code CLIPTextTransformer} picks it:
+     * with {@code eos_token_id} 2 (the legacy configs, FLUX.1's and SD's among them) the position of
+     * the row's largest id ({@code input_ids.argmax(-1)}, the first on ties), since the end token
+     * has the largest id of CLIP's vocabulary; otherwise the first position holding
+     * {@code eos_token_id}.
+     *
+     * @param inputIds token ids [B, T]
+     * @return one position per row
+     * @throws IllegalArgumentException if the ids are not [B, T], or (new rule) a row has no end token,
+     *     where transformers would silently read position 0
+     */
+    public long[] pooledPositions(NDArray inputIds) {
+        Shape s = inputIds.getShape();
+        if (s.dimension() != 2 || s.get(1) < 1 || !inputIds.getDataType().isInteger()) {
+            throw new IllegalArgumentException("input ids must be integers [B, T], got " + inputIds.getDataType() + " " + s);
+        }
+        int batch = Math.toIntExact(s.get(0));
+        int t = Math.toIntExact(s.get(1));
+        long[] ids = inputIds.toType(ai.djl.ndarray.types.DataType.INT64, false).toLongArray();
+        long[] out = new long[batch];
+        boolean legacy = config.eosTokenId() == ClipTextConfig.LEGACY_EOS_TOKEN_ID;
+        for (int b = 0; b < batch; b++) {
+            int found = -1;
+            for (int i = 0; i < t; i++) {
+                long id = ids[b * t + i];
+                if (legacy ? found < 0 || id > ids[b * t + found] : id == config.eosTokenId()) {
+                    found = i;
+                    if (!legacy) {
+                        break;
+                    }
+                }
+            }
+            if (found < 0) {
+                throw new IllegalArgumentException("row " + b + " of the input ids has no end token (eos_token_id "
+                        + config.eosTokenId() + "), so there is no position to pool");
+            }
+            out[b] = found;
+        }
+        return out;
     }
 
     /** Applies {@code text_model.final_layer_norm} to a hidden state [..., hidden_size]. */

@@ -39,6 +39,19 @@ public final class ModelWeights {
      * @throws WeightsFormatException naming the file and the tensor on any mismatch
      */
     public static void load(Module module, List<Path> files, NDManager manager) {
+        load(module, files, manager, Map.of());
+    }
+
+    /**
+     * Like {@link #load(Module, List, NDManager)}, accepting tied copies: a tensor named as a key of
+     * {@code tiedCopies} (T5's {@code encoder.embed_tokens.weight}, tied to {@code shared.weight})
+     * may be present as long as its shape is that of the parameter it copies, and is then ignored;
+     * the parameter itself is loaded from its own tensor.
+     *
+     * @param tiedCopies tensor name of a tied copy to the name of the parameter it duplicates
+     * @throws WeightsFormatException naming the file and the tensor on any mismatch
+     */
+    public static void load(Module module, List<Path> files, NDManager manager, Map<String, String> tiedCopies) {
         Map<String, Weight> params = module.namedParameters();
         Map<String, SafetensorsFile> owner = new HashMap<>();
         List<SafetensorsFile> opened = new ArrayList<>();
@@ -48,6 +61,15 @@ public final class ModelWeights {
                 opened.add(st);
                 for (String name : st.tensors().keySet()) {
                     owner.put(name, st);
+                }
+            }
+            for (Map.Entry<String, String> tie : tiedCopies.entrySet()) {
+                SafetensorsFile st = owner.remove(tie.getKey());
+                Weight target = params.get(tie.getValue());
+                if (st != null && target != null && !Arrays.equals(st.info(tie.getKey()).shape(), target.shape().getShape())) {
+                    throw new WeightsFormatException(st.path(), "tensor '" + tie.getKey() + "' (tied to '" + tie.getValue()
+                            + "') has shape " + Arrays.toString(st.info(tie.getKey()).shape()) + " but '" + tie.getValue()
+                            + "' has " + target.shape());
                 }
             }
             TreeSet<String> unexpected = new TreeSet<>();
