@@ -1,5 +1,6 @@
 package dev.steer.pytorch.clip;
 
+import dev.steer.pytorch.nn.Embedding;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -28,8 +29,8 @@ public final class ClipTextModel extends Module {
     private static final float MASKED = -Float.MAX_VALUE;
 
     private final ClipTextConfig config;
-    private final EmbeddingTable tokenEmbedding;
-    private final EmbeddingTable positionEmbedding;
+    private final Embedding tokenEmbedding;
+    private final Embedding positionEmbedding;
     private final List<ClipEncoderLayer> layers = new ArrayList<>();
     private final LayerNorm finalLayerNorm;
 
@@ -38,9 +39,9 @@ public final class ClipTextModel extends Module {
         this.config = config;
         int hidden = config.hiddenSize();
         Activations act = Activations.parse(config.hiddenAct(), "hidden_act");
-        tokenEmbedding = child("text_model.embeddings.token_embedding", new EmbeddingTable(config.vocabSize(), hidden));
+        tokenEmbedding = child("text_model.embeddings.token_embedding", new Embedding(config.vocabSize(), hidden));
         positionEmbedding = child("text_model.embeddings.position_embedding",
-                new EmbeddingTable(config.maxPositionEmbeddings(), hidden));
+                new Embedding(config.maxPositionEmbeddings(), hidden));
         for (int i = 0; i < config.numHiddenLayers(); i++) {
             layers.add(child("text_model.encoder.layers." + i, new ClipEncoderLayer(hidden, config.intermediateSize(),
                     config.numAttentionHeads(), config.layerNormEps(), act)));

@@ -21,7 +21,7 @@ public final class Conv2d extends Module {
 
     /** Applies the convolution. */
     public NDArray forward(NDArray x) {
-        return ai.djl.nn.convolutional.Conv2d.conv2d(x, value(weight), value(bias), stride, padding, new Shape(1, 1))
+        return ai.djl.nn.convolutional.Conv2d.conv2d(x, value(weight, x), value(bias, x), stride, padding, new Shape(1, 1))
                 .singletonOrThrow();
     }
 }

@@ -38,6 +38,6 @@ public final class GroupNorm extends Module {
         java.util.Arrays.fill(bshape, 1);
         bshape[1] = c;
         Shape affine = new Shape(bshape);
-        return normed.mul(inScopeOf(x, value(weight).reshape(affine))).add(inScopeOf(x, value(bias).reshape(affine)));
+        return normed.mul(inScopeOf(x, value(weight, x).reshape(affine))).add(inScopeOf(x, value(bias, x).reshape(affine)));
     }
 }

@@ -21,7 +21,7 @@ public final class LayerNorm extends Module {
 
     /** Normalises the last axis of {@code x}. */
     public NDArray forward(NDArray x) {
-        return ai.djl.nn.norm.LayerNorm.layerNorm(x, normalized, value(weight), value(bias), eps).singletonOrThrow();
+        return ai.djl.nn.norm.LayerNorm.layerNorm(x, normalized, value(weight, x), value(bias, x), eps).singletonOrThrow();
     }
 
     /**

@@ -19,8 +19,8 @@ public final class Linear extends Module {
 
     /** Applies the layer to the last axis of {@code x}. */
     public NDArray forward(NDArray x) {
-        NDArray b = bias == null ? null : value(bias);
-        return ai.djl.nn.core.Linear.linear(x, value(weight), b).singletonOrThrow();
+        NDArray b = bias == null ? null : value(bias, x);
+        return ai.djl.nn.core.Linear.linear(x, value(weight, x), b).singletonOrThrow();
     }
 
     /** Input features. */

@@ -72,16 +72,30 @@ public abstract class Module {
         return n;
     }
 
-    /** Sets whether every parameter records gradients (training) or not (inference, steering). */
+    /**
+     * Sets whether every parameter records gradients (training) or not (inference, steering).
+     *
+     * @throws IllegalStateException when gradients are asked of weights kept as mapped bfloat16 bits
+     */
     public void setRequiresGradient(boolean requires) {
         for (Weight p : namedParameters().values()) {
+            if (p.isBfloat16Bits()) {
+                if (requires) {
+                    throw new IllegalStateException("weights loaded as mapped bfloat16 cannot be trained: load them as FLOAT32");
+                }
+                continue;
+            }
             p.value().setRequiresGradient(requires);
         }
     }
 
-    /** The value of a parameter; fails clearly when weights were never loaded. */
-    protected static NDArray value(Weight p) {
-        return p.value();
+    /**
+     * The value of a parameter in the dtype of {@code activation} (converted for the call when the
+     * weights are kept in another dtype, see {@link Weight#valueFor}); fails clearly when weights were
+     * never loaded.
+     */
+    protected static NDArray value(Weight p, NDArray activation) {
+        return p.valueFor(activation);
     }
 
     /**

@@ -28,7 +28,7 @@ public final class RmsNorm extends Module {
             if (type != DataType.FLOAT32) {
                 normed = normed.toType(type, false);
             }
-            return normed.mul(value(weight));
+            return normed.mul(value(weight, normed));
         }
     }
 }

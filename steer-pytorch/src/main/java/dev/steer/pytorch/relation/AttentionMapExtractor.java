@@ -1,5 +1,6 @@
 package dev.steer.pytorch.relation;
 
+import dev.steer.pytorch.nn.Embedding;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import dev.steer.core.relation.RelationClassifierConfig;
@@ -64,7 +65,7 @@ final class AttentionMapExtractor extends Module {
         for (EncoderLayer layer : layers) {
             x = layer.forward(x.add(temb), training);
         }
-        NDArray query = inScopeOf(x, value(queryVector).broadcast(new Shape(batch, 1, dModel)));
+        NDArray query = inScopeOf(x, value(queryVector, x).broadcast(new Shape(batch, 1, dModel)));
         return outputProjection.forward(layerAttention.forward(query, x, training));
     }
 }

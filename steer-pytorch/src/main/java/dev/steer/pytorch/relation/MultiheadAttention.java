@@ -34,7 +34,7 @@ final class MultiheadAttention extends Module {
 
     /** Self-attention of {@code x} [B, L, d]: one packed projection, split afterwards. */
     NDArray selfAttention(NDArray x, boolean training) {
-        NDArray qkv = ai.djl.nn.core.Linear.linear(x, value(inProjWeight), value(inProjBias)).singletonOrThrow();
+        NDArray qkv = ai.djl.nn.core.Linear.linear(x, value(inProjWeight, x), value(inProjBias, x)).singletonOrThrow();
         NDArray q = qkv.get(":, :, 0:" + dim);
         NDArray k = qkv.get(":, :, " + dim + ":" + 2 * dim);
         NDArray v = qkv.get(":, :, " + 2 * dim + ":");
@@ -43,8 +43,8 @@ final class MultiheadAttention extends Module {
 
     /** Attention of {@code query} [B, Lq, d] over {@code keyValue} [B, Lk, d]. */
     NDArray forward(NDArray query, NDArray keyValue, boolean training) {
-        NDArray w = value(inProjWeight);
-        NDArray b = value(inProjBias);
+        NDArray w = value(inProjWeight, query);
+        NDArray b = value(inProjBias, query);
         NDArray wq = inScopeOf(query, w.get("0:" + dim));
         NDArray bq = inScopeOf(query, b.get("0:" + dim));
         NDArray wkv = inScopeOf(keyValue, w.get(dim + ":"));

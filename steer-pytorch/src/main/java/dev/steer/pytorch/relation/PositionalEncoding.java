@@ -24,7 +24,7 @@ final class PositionalEncoding extends Module {
     /** x [B, L, d] with L at most the buffer's length -> x + pe[:, :L]. */
     NDArray forward(NDArray x) {
         long l = x.getShape().get(1);
-        return x.add(inScopeOf(x, value(pe).get(":, 0:" + l + ", :")));
+        return x.add(inScopeOf(x, value(pe, x).get(":, 0:" + l + ", :")));
     }
 
     /** The sinusoidal values of this buffer [1, length, d], row-major (within 1e-4 of torch's float32 table). */

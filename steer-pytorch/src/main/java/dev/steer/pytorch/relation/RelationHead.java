@@ -1,5 +1,6 @@
 package dev.steer.pytorch.relation;
 
+import dev.steer.pytorch.nn.Embedding;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.nn.Activation;

@@ -1,5 +1,6 @@
 package dev.steer.pytorch.t5;
 
+import dev.steer.pytorch.nn.Embedding;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;

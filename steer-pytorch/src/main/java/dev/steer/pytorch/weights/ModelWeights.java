@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.steer.pytorch.nn.Bfloat16;
 import dev.steer.pytorch.nn.Weight;
 import dev.steer.core.weights.SafetensorsFile;
 import dev.steer.core.weights.TensorDType;
@@ -52,6 +53,14 @@ public final class ModelWeights {
      * @throws WeightsFormatException naming the file and the tensor on any mismatch
      */
     public static void load(Module module, List<Path> files, NDManager manager, Map<String, String> tiedCopies) {
+        load(module, files, manager, tiedCopies, WeightStorage.FLOAT32);
+    }
+
+    /**
+     * Like {@link #load(Module, List, NDManager, Map)}, keeping the weights as {@code storage} says:
+     * a float32 copy, or the mapped file in its own dtype.
+     */
+    public static void load(Module module, List<Path> files, NDManager manager, Map<String, String> tiedCopies, WeightStorage storage) {
         Map<String, Weight> params = module.namedParameters();
         Map<String, SafetensorsFile> owner = new HashMap<>();
         List<SafetensorsFile> opened = new ArrayList<>();
@@ -87,8 +96,7 @@ public final class ModelWeights {
                 if (st == null) {
                     throw new WeightsFormatException(files.get(0), "missing tensor '" + e.getKey() + "' that the config requires");
                 }
-                NDArray value = read(st, e.getKey(), e.getValue(), manager);
-                setValue(e.getValue(), value);
+                read(st, e.getKey(), e.getValue(), manager, storage);
             }
         } finally {
             for (SafetensorsFile st : opened) {
@@ -97,7 +105,7 @@ public final class ModelWeights {
         }
     }
 
-    private static NDArray read(SafetensorsFile st, String name, Weight p, NDManager manager) {
+    private static void read(SafetensorsFile st, String name, Weight p, NDManager manager, WeightStorage storage) {
         TensorInfo info = st.info(name);
         Shape expected = p.shape();
         if (!Arrays.equals(info.shape(), expected.getShape())) {
@@ -113,34 +121,36 @@ public final class ModelWeights {
                     + "; weights must be F32, F16, BF16 or F64");
         };
         ByteBuffer mapped = st.map(name);
+        boolean onCpu = manager.getDevice().equals(ai.djl.Device.cpu());
         if (dtype == DataType.BFLOAT16) {
-            return readBfloat16(mapped, expected, manager);
+            // no bfloat16 dtype in DJL 0.36's bridge: keep the raw bits (Bfloat16)
+            try (NDManager cpu = manager.newSubManager(ai.djl.Device.cpu())) {
+                NDArray bits = cpu.create(mapped, new Shape(expected.size(), 2), DataType.UINT8); // aliases the mapped file
+                if (storage == WeightStorage.MAPPED) {
+                    NDArray kept = onCpu ? bits : bits.toDevice(manager.getDevice(), true);
+                    kept.attach(manager);
+                    p.setBfloat16Bits(kept);
+                } else {
+                    NDArray widened = Bfloat16.widen(bits, expected, cpu);
+                    NDArray owned = onCpu ? widened : widened.toDevice(manager.getDevice(), true);
+                    owned.attach(manager);
+                    p.set(owned);
+                }
+            }
+            return;
         }
-        // The array created on the mapped buffer aliases read-only file memory: copy into LibTorch-owned
-        // float32 memory, then release the alias.
-        try (NDManager tmp = manager.newSubManager()) {
-            NDArray aliased = tmp.create(mapped, expected, dtype);
-            // toType to the same dtype returns a view, not a copy: duplicate() is a real clone
-            NDArray owned = dtype == DataType.FLOAT32 ? aliased.duplicate() : aliased.toType(DataType.FLOAT32, false);
-            owned.attach(manager);
-            return owned;
-        }
-    }
-
-    /**
-     * DJL 0.36's LibTorch bridge has no bfloat16 (creating or casting to one aborts the JVM), so the
-     * bits are widened in LibTorch memory instead: a bfloat16 is the upper half of a float32, so the
-     * bytes {@code [0, 0, lo, hi]} of each element are its float32 value (little-endian host).
-     */
-    private static NDArray readBfloat16(ByteBuffer mapped, Shape expected, NDManager manager) {
-        long n = expected.size();
-        try (NDManager cpu = manager.newSubManager(ai.djl.Device.cpu())) {
-            NDArray bytes = cpu.create(mapped, new Shape(n, 2), DataType.UINT8); // aliases the mapped file
-            NDArray widened = cpu.zeros(new Shape(n, 2), DataType.UINT8).concat(bytes, 1); // [n, 4], LibTorch-owned
-            NDArray aliased = cpu.create(widened.toByteBuffer(true), expected, DataType.FLOAT32); // aliases widened
-            NDArray owned = aliased.duplicate().toDevice(manager.getDevice(), false);
-            owned.attach(manager);
-            return owned;
+        try (NDManager tmp = manager.newSubManager(ai.djl.Device.cpu())) {
+            NDArray aliased = tmp.create(mapped, expected, dtype); // aliases the read-only mapped file
+            NDArray kept;
+            if (storage == WeightStorage.MAPPED && dtype != DataType.FLOAT64) {
+                kept = onCpu ? aliased : aliased.toDevice(manager.getDevice(), true);
+            } else {
+                // toType to the same dtype returns a view, not a copy: duplicate() is a real clone
+                kept = dtype == DataType.FLOAT32 ? aliased.duplicate() : aliased.toType(DataType.FLOAT32, false);
+                kept = onCpu ? kept : kept.toDevice(manager.getDevice(), true);
+            }
+            kept.attach(manager);
+            p.set(kept);
         }
     }
 
