@@ -284,6 +284,11 @@ public final class StableDiffusion implements Sampler {
             if (schedulerType != null) {
                 sched = Schedulers.create(schedulerType, sched.config());
             }
+            if (!sched.type().hasAlphasCumprod()) {
+                throw new IllegalArgumentException(mf.schedulerConfig() + ": " + sched.type().diffusersClassName()
+                        + " drives flow-matching models (FLUX.1); a Stable Diffusion UNet predicts noise on a beta schedule: "
+                        + "use DDIM, Euler, DPM++ 2M or PNDM");
+            }
             ClipTokenizer tokenizer = ClipTokenizer.fromFolder(mf.component("tokenizer"));
             NDManager manager = device == null ? NDManager.newBaseManager() : NDManager.newBaseManager(device);
             try {
