@@ -6,7 +6,7 @@ package dev.steer.core.steering;
  * one at or above the step.
  *
  * <p>The published SD 2.1 and FLUX.1-dev classifiers embed 50 indices and were trained at
- * {5, 10, 15, 20, 25, 49} ({@link #TRAINED}: <=5 -> 5, 6..10 -> 10, ..., 21..25 -> 25, >25 -> 49); the
+ * {5, 10, 15, 20, 25, 49} ({@link #TRAINED}: {@code <=5 -> 5, 6..10 -> 10, ..., 21..25 -> 25, >25 -> 49}); the
  * FLUX.1-schnell classifier embeds 4 and was trained at {1, 3}. When the schedule has as many steps as
  * the classifier has indices the step is used as it is; otherwise it is first scaled to
  * {@code numTimesteps} ({@code round(step * numTimesteps / totalSteps)}), so the mapping follows the
