@@ -113,6 +113,12 @@ public final class OnnxRelationClassifier implements RelationClassifier {
         return config.numTimesteps();
     }
 
+    /** The training timesteps of the checkpoint ({@code training_config.timesteps}), or the published SD ones. */
+    @Override
+    public int[] trainedTimesteps() {
+        return config.trainedTimestepArray();
+    }
+
     /**
      * Class logits.
      *

@@ -5,9 +5,14 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The options of a diffusers {@code AutoencoderKL} (the VAE of SD 1.x and SD 2.x), read from
- * {@code vae/config.json}. Other block types, activations, a latent shift (SD 3 / Flux VAEs) or
- * per-channel latent statistics are refused by {@link #load} with a message naming the option.
+ * The options of a diffusers {@code AutoencoderKL} (the VAE of SD 1.x, SD 2.x and FLUX.1), read from
+ * {@code vae/config.json}. Other block types, activations or per-channel latent statistics
+ * ({@code latents_mean}/{@code latents_std}) are refused by {@link #load} with a message naming the option.
+ *
+ * <p>The diffusion model works on scaled latents: {@code z = (mean - shiftFactor) * scalingFactor}
+ * ({@link #scaleLatents}), and decoding takes {@code z / scalingFactor + shiftFactor}
+ * ({@link #unscaleLatents}). SD VAEs have no shift (0); FLUX.1's has {@code shift_factor} 0.1159 and
+ * {@code scaling_factor} 0.3611.
  *
  * @param inChannels image channels into the encoder
  * @param outChannels image channels out of the decoder
@@ -16,7 +21,9 @@ import java.util.List;
  * @param latentChannels channels of the latent
  * @param normGroups groups of every GroupNorm
  * @param scalingFactor factor that maps latents to unit variance: the diffusion model works on
- *     {@code mean * scalingFactor}, and decoding takes {@code latents / scalingFactor}
+ *     {@code (mean - shiftFactor) * scalingFactor}, and decoding takes {@code latents / scalingFactor + shiftFactor}
+ * @param shiftFactor {@code shift_factor}: the latent offset subtracted before scaling (0 when absent or null,
+ *     as in SD VAEs; 0.1159 for FLUX.1)
  * @param useQuantConv whether the 1x1 {@code quant_conv} follows the encoder
  * @param usePostQuantConv whether the 1x1 {@code post_quant_conv} precedes the decoder
  * @param midBlockAddAttention whether the mid blocks hold a self-attention
@@ -30,6 +37,7 @@ public record VaeConfig(
         int latentChannels,
         int normGroups,
         float scalingFactor,
+        float shiftFactor,
         boolean useQuantConv,
         boolean usePostQuantConv,
         boolean midBlockAddAttention,
@@ -51,7 +59,6 @@ public record VaeConfig(
     public static VaeConfig from(ConfigJson c) {
         c.refuseUnless("_class_name", "model class", "AutoencoderKL");
         c.refuseUnless("act_fn", "activation", "silu");
-        c.refuseIfSet("shift_factor", "latent shift");
         c.refuseIfSet("latents_mean", "per-channel latent statistics");
         c.refuseIfSet("latents_std", "per-channel latent statistics");
         c.refuseUnless("norm_type", "normalisation", "group");
@@ -83,6 +90,14 @@ public record VaeConfig(
                         + " norm groups");
             }
         }
+        float scaling = c.getFloat("scaling_factor", DEFAULT_SCALING_FACTOR);
+        if (!Float.isFinite(scaling) || scaling == 0f) {
+            throw new ModelConfigException(c.file(), "scaling_factor must be a finite, non-zero number, found " + scaling);
+        }
+        float shift = c.getFloat("shift_factor", 0f);
+        if (!Float.isFinite(shift)) {
+            throw new ModelConfigException(c.file(), "shift_factor must be a finite number, found " + shift);
+        }
         int layers = c.getInt("layers_per_block", 1);
         if (layers <= 0) {
             throw new ModelConfigException(c.file(), "layers_per_block must be positive, found " + layers);
@@ -94,11 +109,36 @@ public record VaeConfig(
                 layers,
                 c.getInt("latent_channels", 4),
                 groups,
-                c.getFloat("scaling_factor", DEFAULT_SCALING_FACTOR),
+                scaling,
+                shift,
                 c.getBool("use_quant_conv", true),
                 c.getBool("use_post_quant_conv", true),
                 c.getBool("mid_block_add_attention", true),
                 c.getInt("sample_size", 32));
+    }
+
+    /**
+     * Diffusion latents to the decoder's input, as diffusers' pipelines compute it in float32:
+     * {@code latents / scalingFactor + shiftFactor} (the shift only when non-zero). A new array.
+     */
+    public float[] unscaleLatents(float[] latents) {
+        float[] out = new float[latents.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = shiftFactor == 0f ? latents[i] / scalingFactor : latents[i] / scalingFactor + shiftFactor;
+        }
+        return out;
+    }
+
+    /**
+     * Encoder latents (the posterior's mean or a sample) to diffusion latents, in float32:
+     * {@code (latents - shiftFactor) * scalingFactor}. A new array.
+     */
+    public float[] scaleLatents(float[] latents) {
+        float[] out = new float[latents.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (latents[i] - shiftFactor) * scalingFactor;
+        }
+        return out;
     }
 
     /** Number of resolution levels. */
@@ -125,7 +165,7 @@ public record VaeConfig(
     public String toString() {
         return "VaeConfig[in=" + inChannels + ", out=" + outChannels + ", channels=" + Arrays.toString(blockOutChannels)
                 + ", layers=" + layersPerBlock + ", latent=" + latentChannels + ", groups=" + normGroups
-                + ", scaling=" + scalingFactor + ", quantConv=" + useQuantConv + ", postQuantConv=" + usePostQuantConv
+                + ", scaling=" + scalingFactor + ", shift=" + shiftFactor + ", quantConv=" + useQuantConv + ", postQuantConv=" + usePostQuantConv
                 + ", midAttention=" + midBlockAddAttention + ", sampleSize=" + sampleSize + "]";
     }
 }

@@ -1,5 +1,6 @@
 package dev.steer.core.relation;
 
+import dev.steer.core.steering.ClassifierTimesteps;
 import java.util.List;
 
 /**
@@ -32,6 +33,27 @@ public interface RelationClassifier extends AutoCloseable {
 
     /** Number of timestep indices the classifier embeds (50 for the published checkpoints). */
     int timestepIndices();
+
+    /**
+     * The timestep indices the classifier was trained at ({@code training_config.timesteps} of its
+     * checkpoint), strictly increasing, each below {@link #timestepIndices()}. The default is the published SD
+     * classifiers' {@link ClassifierTimesteps#TRAINED} {5, 10, 15, 20, 25, 49}; FLUX.1-schnell's is {1, 3}.
+     * A fresh copy.
+     */
+    default int[] trainedTimesteps() {
+        return ClassifierTimesteps.TRAINED.clone();
+    }
+
+    /**
+     * The timestep index to embed at step {@code stepIndex} of a {@code totalSteps}-step schedule:
+     * {@link ClassifierTimesteps#indexFor(int, int, int[], int)} with this classifier's
+     * {@link #trainedTimesteps()} and {@link #timestepIndices()}.
+     *
+     * @throws IllegalArgumentException if the step is not in [0, totalSteps)
+     */
+    default int timestepIndexFor(int stepIndex, int totalSteps) {
+        return ClassifierTimesteps.indexFor(stepIndex, totalSteps, trainedTimesteps(), timestepIndices());
+    }
 
     /** Side of the square maps the classifier reads ({@code map_size}: 16 for the published classifiers). */
     default int mapSide() {

@@ -8,6 +8,7 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 import dev.steer.core.model.ModelConfigException;
+import dev.steer.core.steering.ClassifierTimesteps;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,7 +33,12 @@ import java.util.Map;
  * with two optional library keys at the top level: {@code maps_per_word} (pin the number of maps
  * per word, e.g. 195 for SD 2.1; absent: any count from 1 to {@code input_channels} is accepted)
  * and {@code relation_head_positional_length} (length of the relation head's positional-encoding
- * buffer, 256 in the published code).
+ * buffer, 256 in the published code), and the checkpoint's {@code training_config}, of which the
+ * library reads (and writes) {@code timesteps}, the step indices the classifier was trained at, and
+ * checks {@code num_timesteps} against {@code config.num_timesteps}:
+ * <pre>{@code "training_config": {"timesteps": [1, 3], "num_timesteps": 4}}</pre>
+ * Without it the published SD indices {@link ClassifierTimesteps#TRAINED} ({5, 10, 15, 20, 25, 49})
+ * are assumed, which requires {@code num_timesteps} of at least 50.
  *
  * <p>Options the library does not implement (another architecture, timestep mode or head version)
  * are refused with a {@link ModelConfigException} naming the key.
@@ -45,9 +52,13 @@ import java.util.Map;
  * @param relations class names by index ({@code idx_to_rel_name})
  * @param mapsPerWord the exact number of maps per word, or 0 for any count up to {@code inputChannels}
  * @param headPositionalLength length of the relation head's positional-encoding buffer
+ * @param trainedTimesteps the timestep indices the classifier was trained at ({@code training_config.timesteps}),
+ *     strictly increasing, each in [0, numTimesteps): [5, 10, 15, 20, 25, 49] for SD and FLUX.1-dev, [1, 3]
+ *     for FLUX.1-schnell. An inference step maps to the first of them at or above it
+ *     ({@link ClassifierTimesteps#indexFor(int, int, int[], int)}).
  */
 public record RelationClassifierConfig(int dModel, int mapSize, int numTimesteps, int inputChannels, Extractor extractor,
-        Head classifier, List<String> relations, int mapsPerWord, int headPositionalLength) {
+        Head classifier, List<String> relations, int mapsPerWord, int headPositionalLength, List<Integer> trainedTimesteps) {
 
     /** The relation head's positional-encoding length in the published code. */
     public static final int DEFAULT_HEAD_POSITIONAL_LENGTH = 256;
@@ -79,6 +90,7 @@ public record RelationClassifierConfig(int dModel, int mapSize, int numTimesteps
     /** Validates the sizes. @throws IllegalArgumentException on an inconsistent configuration */
     public RelationClassifierConfig {
         relations = List.copyOf(relations);
+        trainedTimesteps = List.copyOf(trainedTimesteps);
         check(dModel > 0 && mapSize > 0 && numTimesteps > 0 && inputChannels > 0 && headPositionalLength > 0,
                 "d_model, map_size, num_timesteps, input_channels and the head's positional length must be positive");
         check(extractor.nhead() > 0 && dModel % extractor.nhead() == 0, "extractor.nhead must divide d_model " + dModel);
@@ -93,6 +105,40 @@ public record RelationClassifierConfig(int dModel, int mapSize, int numTimesteps
         check(!relations.isEmpty() && new HashSet<>(relations).size() == relations.size(), "relations must be distinct and non-empty");
         check(mapsPerWord >= 0 && mapsPerWord <= inputChannels, "maps_per_word must be in [1, input_channels " + inputChannels
                 + "] (or 0 for any), got " + mapsPerWord);
+        check(!trainedTimesteps.isEmpty(), "training timesteps must not be empty");
+        for (int i = 0; i < trainedTimesteps.size(); i++) {
+            int t = trainedTimesteps.get(i);
+            check(t >= 0 && t < numTimesteps, "training timestep " + t + " is outside [0, num_timesteps " + numTimesteps + ")"
+                    + (trainedTimesteps.equals(published()) ? " (no training_config.timesteps given, so the published SD indices "
+                    + published() + " were assumed; give the classifier's own)" : ""));
+            check(i == 0 || t > trainedTimesteps.get(i - 1), "training timesteps must be strictly increasing, got " + trainedTimesteps);
+        }
+    }
+
+    /**
+     * A configuration whose classifier was trained at the published SD indices {@link ClassifierTimesteps#TRAINED}
+     * (the layout before training timesteps were recorded).
+     */
+    public RelationClassifierConfig(int dModel, int mapSize, int numTimesteps, int inputChannels, Extractor extractor,
+            Head classifier, List<String> relations, int mapsPerWord, int headPositionalLength) {
+        this(dModel, mapSize, numTimesteps, inputChannels, extractor, classifier, relations, mapsPerWord, headPositionalLength,
+                published());
+    }
+
+    /** {@link ClassifierTimesteps#TRAINED} as a list. */
+    private static List<Integer> published() {
+        return Arrays.stream(ClassifierTimesteps.TRAINED).boxed().toList();
+    }
+
+    /** The training timesteps as an array (a fresh copy). */
+    public int[] trainedTimestepArray() {
+        return trainedTimesteps.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** This configuration with other training timesteps. */
+    public RelationClassifierConfig withTrainedTimesteps(List<Integer> timesteps) {
+        return new RelationClassifierConfig(dModel, mapSize, numTimesteps, inputChannels, extractor, classifier, relations, mapsPerWord,
+                headPositionalLength, timesteps);
     }
 
     private static void check(boolean ok, String message) {
@@ -110,7 +156,7 @@ public record RelationClassifierConfig(int dModel, int mapSize, int numTimesteps
     /** This configuration with the number of maps per word pinned (0: any up to {@code input_channels}). */
     public RelationClassifierConfig withMapsPerWord(int n) {
         return new RelationClassifierConfig(dModel, mapSize, numTimesteps, inputChannels, extractor, classifier, relations, n,
-                headPositionalLength);
+                headPositionalLength, trainedTimesteps);
     }
 
     /** Number of classes. */
@@ -155,7 +201,8 @@ public record RelationClassifierConfig(int dModel, int mapSize, int numTimesteps
         }
         List<String> relations = top.strings("relations");
         return build(file, top.get("config"), relations, top.integer("input_channels"), top.optInt("maps_per_word", 0),
-                top.optInt("relation_head_positional_length", DEFAULT_HEAD_POSITIONAL_LENGTH));
+                top.optInt("relation_head_positional_length", DEFAULT_HEAD_POSITIONAL_LENGTH),
+                top.has("training_config") ? top.get("training_config") : null);
     }
 
     /**
@@ -168,11 +215,20 @@ public record RelationClassifierConfig(int dModel, int mapSize, int numTimesteps
      * @throws ModelConfigException naming the key on anything missing or unsupported
      */
     public static RelationClassifierConfig fromCheckpoint(Path source, Object config, List<String> relations, int inputChannels) {
-        return build(source, config, relations, inputChannels, 0, DEFAULT_HEAD_POSITIONAL_LENGTH);
+        return fromCheckpoint(source, config, relations, inputChannels, null);
+    }
+
+    /**
+     * Like {@link #fromCheckpoint(Path, Object, List, int)}, with the checkpoint's {@code training_config} dict
+     * (or null when it has none), from which {@code timesteps} is read and {@code num_timesteps} checked.
+     */
+    public static RelationClassifierConfig fromCheckpoint(Path source, Object config, List<String> relations, int inputChannels,
+            Object trainingConfig) {
+        return build(source, config, relations, inputChannels, 0, DEFAULT_HEAD_POSITIONAL_LENGTH, trainingConfig);
     }
 
     private static RelationClassifierConfig build(Path file, Object configObj, List<String> relations, int inputChannels,
-            int mapsPerWord, int headPositional) {
+            int mapsPerWord, int headPositional, Object trainingConfig) {
         Reader c = new Reader(file, "config.", configObj);
         c.refuseUnless("architecture", "attention");
         Reader e = c.child("extractor");
@@ -189,9 +245,22 @@ public record RelationClassifierConfig(int dModel, int mapSize, int numTimesteps
                 e.integer("layer_attn_nheads"), e.number("dropout"));
         Head head = new Head(h.integer("timestep_embedding_dim"), h.integer("nhead"), h.integer("num_layers"),
                 h.integer("dim_feedforward"), h.number("dropout"));
+        int numTimesteps = c.integer("num_timesteps");
+        List<Integer> trained = published();
+        if (trainingConfig != null) {
+            Reader t = new Reader(file, "training_config.", trainingConfig);
+            t.map();
+            if (t.has("num_timesteps") && t.integer("num_timesteps") != numTimesteps) {
+                throw new ModelConfigException(file, "training_config.num_timesteps " + t.integer("num_timesteps")
+                        + " disagrees with config.num_timesteps " + numTimesteps);
+            }
+            if (t.has("timesteps")) {
+                trained = t.integers("timesteps");
+            }
+        }
         try {
-            return new RelationClassifierConfig(c.integer("d_model"), c.integer("map_size"), c.integer("num_timesteps"),
-                    inputChannels, ext, head, relations, mapsPerWord, headPositional);
+            return new RelationClassifierConfig(c.integer("d_model"), c.integer("map_size"), numTimesteps,
+                    inputChannels, ext, head, relations, mapsPerWord, headPositional, trained);
         } catch (IllegalArgumentException ex) {
             throw new ModelConfigException(file, ex.getMessage());
         }
@@ -287,6 +356,21 @@ public record RelationClassifierConfig(int dModel, int mapSize, int numTimesteps
             return b;
         }
 
+        List<Integer> integers(String key) {
+            Object v = get(key);
+            if (!(v instanceof List<?> l)) {
+                throw new ModelConfigException(file, "key '" + prefix + key + "' should be a list of integers, found " + v);
+            }
+            List<Integer> out = new ArrayList<>();
+            for (Object o : l) {
+                if (!(o instanceof Long n) || n < Integer.MIN_VALUE || n > Integer.MAX_VALUE) {
+                    throw new ModelConfigException(file, "key '" + prefix + key + "' should be a list of integers, found " + o);
+                }
+                out.add((int) (long) n);
+            }
+            return out;
+        }
+
         List<String> strings(String key) {
             Object v = get(key);
             if (!(v instanceof List<?> l)) {
@@ -350,6 +434,12 @@ public record RelationClassifierConfig(int dModel, int mapSize, int numTimesteps
             root.addProperty("maps_per_word", mapsPerWord);
         }
         root.addProperty("relation_head_positional_length", headPositionalLength);
+        JsonObject training = new JsonObject();
+        JsonArray trained = new JsonArray();
+        trainedTimesteps.forEach(trained::add);
+        training.add("timesteps", trained);
+        training.addProperty("num_timesteps", numTimesteps);
+        root.add("training_config", training);
         return new GsonBuilder().setPrettyPrinting().create().toJson(root) + "\n";
     }
 }

@@ -22,7 +22,8 @@ import java.util.stream.Stream;
  * any tensor library: what a backend needs to build the classifier its own way (the ONNX backend
  * generates a graph from it). Reads the same files as the LibTorch backend's classifier: a
  * published {@code .pth} checkpoint (through the restricted {@link TorchCheckpoint} reader), a
- * {@code .safetensors} file with a sibling {@code config.json}, or a folder holding both.
+ * {@code .safetensors} file with its configuration ({@link #configFor}: {@code <name>_config.json} or
+ * the sibling {@code config.json}), or a folder holding a weights file and {@code config.json}.
  *
  * <p>Strict: every tensor that the configuration implies must be present with its shape
  * ({@link #expectedShapes}), and nothing else; a mismatch is named. Values are float32, row-major.
@@ -45,7 +46,8 @@ public record RelationClassifierWeights(Path source, RelationClassifierConfig co
     /**
      * Reads a classifier.
      *
-     * @param checkpoint a published {@code .pth}, a {@code .safetensors} file with its {@code config.json}, or a folder
+     * @param checkpoint a published {@code .pth}, a {@code .safetensors} file with its configuration
+     *     ({@link #configFor}), or a folder
      * @throws WeightsFormatException or {@link ModelConfigException} naming the file and the problem
      */
     public static RelationClassifierWeights load(Path checkpoint) {
@@ -56,13 +58,26 @@ public record RelationClassifierWeights(Path source, RelationClassifierConfig co
             throw new WeightsFormatException(checkpoint, "file not found");
         }
         if (checkpoint.getFileName().toString().endsWith(".safetensors")) {
-            return loadSafetensors(checkpoint, checkpoint.toAbsolutePath().getParent().resolve(CONFIG_FILE));
+            return loadSafetensors(checkpoint, configFor(checkpoint));
         }
         if (TorchCheckpoint.looksLikeTorchZip(checkpoint)) {
             return loadPth(checkpoint);
         }
         throw new WeightsFormatException(checkpoint, "neither a torch.save checkpoint (zip) nor a .safetensors file; "
                 + "legacy (pre-1.6) torch.save files are not supported: re-save with a current PyTorch");
+    }
+
+    /**
+     * The configuration file of a {@code .safetensors} classifier: {@code <name>_config.json} beside it when
+     * present (so several classifiers can share a folder, e.g. {@code classifier_dev.safetensors} with
+     * {@code classifier_dev_config.json}), else the folder's {@value #CONFIG_FILE}.
+     */
+    public static Path configFor(Path safetensors) {
+        Path abs = safetensors.toAbsolutePath();
+        String name = abs.getFileName().toString();
+        String stem = name.endsWith(".safetensors") ? name.substring(0, name.length() - ".safetensors".length()) : name;
+        Path own = abs.resolveSibling(stem + "_" + CONFIG_FILE);
+        return Files.isRegularFile(own) ? own : abs.resolveSibling(CONFIG_FILE);
     }
 
     /** The float32 values of a tensor, row-major. @throws IllegalArgumentException if there is no such tensor */
@@ -180,7 +195,7 @@ public record RelationClassifierWeights(Path source, RelationClassifierConfig co
             throw new WeightsFormatException(file, "'input_channels' is " + top.get("input_channels") + ", not a positive integer");
         }
         RelationClassifierConfig config = RelationClassifierConfig.fromCheckpoint(file, top.get("config"), classNames(file, top),
-                (int) (long) channels);
+                (int) (long) channels, top.get("training_config"));
         return checked(file, config, ck.tensors("model_state_dict"));
     }
 

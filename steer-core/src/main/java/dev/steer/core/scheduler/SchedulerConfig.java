@@ -27,8 +27,9 @@ import java.util.Objects;
  * naming the key and the value: here for options no implemented scheduler supports
  * ({@code thresholding}, {@code trained_betas}, Karras/Lu/exponential/beta sigmas,
  * {@code rescale_betas_zero_snr}, an unknown {@code beta_schedule}, {@code prediction_type} or
- * {@code timestep_spacing}), and when a scheduler is created for options specific to its class
- * (for example {@code skip_prk_steps} false for PNDM).
+ * {@code timestep_spacing}; for flow matching {@code invert_sigmas} true and a {@code shift_terminal}),
+ * and when a scheduler is created for options specific to its class (for example
+ * {@code skip_prk_steps} false for PNDM).
  *
  * @param className          {@code _class_name}, or null when absent
  * @param numTrainTimesteps  {@code num_train_timesteps} (default 1000)
@@ -52,6 +53,13 @@ import java.util.Objects;
  * @param varianceType       {@code variance_type} (DPM; default null)
  * @param interpolationType  {@code interpolation_type} (Euler; default linear)
  * @param timestepType       {@code timestep_type} (Euler; default discrete)
+ * @param shift              {@code shift} (flow matching; default 1.0): the static time shift, unused with dynamic shifting
+ * @param useDynamicShifting {@code use_dynamic_shifting} (flow matching; default false): shift by
+ *                           mu = calculate_shift(image sequence length), as FLUX.1-dev
+ * @param baseShift          {@code base_shift} (flow matching; default 0.5): mu at {@code base_image_seq_len}
+ * @param maxShift           {@code max_shift} (flow matching; default 1.15): mu at {@code max_image_seq_len}
+ * @param baseImageSeqLen    {@code base_image_seq_len} (flow matching; default 256)
+ * @param maxImageSeqLen     {@code max_image_seq_len} (flow matching; default 4096)
  */
 public record SchedulerConfig(
         String className,
@@ -75,7 +83,13 @@ public record SchedulerConfig(
         double lambdaMinClipped,
         String varianceType,
         String interpolationType,
-        String timestepType) {
+        String timestepType,
+        double shift,
+        boolean useDynamicShifting,
+        double baseShift,
+        double maxShift,
+        int baseImageSeqLen,
+        int maxImageSeqLen) {
 
     static final List<String> BETA_SCHEDULES = List.of("linear", "scaled_linear", "squaredcos_cap_v2");
     static final List<String> PREDICTION_TYPES = List.of("epsilon", "v_prediction");
@@ -157,6 +171,11 @@ public record SchedulerConfig(
         for (String key : List.of("use_karras_sigmas", "use_lu_lambdas", "use_exponential_sigmas", "use_beta_sigmas", "use_flow_sigmas")) {
             j.requireFalse(key, "only the default sigma spacing is supported");
         }
+        j.requireFalse("invert_sigmas", "inverted flow-matching sigmas are not supported");
+        if (j.present("shift_terminal")) {
+            throw new IllegalArgumentException("shift_terminal " + o.get("shift_terminal")
+                    + " is not supported (only null: sigmas are not stretched to a terminal value)");
+        }
 
         return new SchedulerConfig(
                 j.string("_class_name", null),
@@ -180,7 +199,13 @@ public record SchedulerConfig(
                 j.number("lambda_min_clipped", Double.NEGATIVE_INFINITY),
                 j.string("variance_type", null),
                 j.string("interpolation_type", "linear"),
-                j.string("timestep_type", "discrete"));
+                j.string("timestep_type", "discrete"),
+                j.number("shift", 1.0),
+                j.bool("use_dynamic_shifting", false),
+                j.number("base_shift", 0.5),
+                j.number("max_shift", 1.15),
+                j.integer("base_image_seq_len", 256),
+                j.integer("max_image_seq_len", 4096));
     }
 
     /**

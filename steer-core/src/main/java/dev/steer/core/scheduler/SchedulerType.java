@@ -18,7 +18,12 @@ public enum SchedulerType {
     /** {@code DPMSolverMultistepScheduler} configured as DPM-Solver++ 2M. */
     DPMPP_2M("DPMSolverMultistepScheduler", "dpm++2m", "dpmpp2m", "dpmpp_2m", "dpm++_2m"),
     /** {@code PNDMScheduler} in PLMS mode ({@code skip_prk_steps} true), Stable Diffusion 1.x's default. */
-    PNDM("PNDMScheduler", "pndm", "plms");
+    PNDM("PNDMScheduler", "pndm", "plms"),
+    /**
+     * {@code FlowMatchEulerDiscreteScheduler}: the Euler sampler of rectified-flow models (FLUX.1), timesteps
+     * as FluxPipeline sets them. No beta schedule: {@link Scheduler#alphasCumprod()} is unsupported.
+     */
+    FLOW_MATCH_EULER("FlowMatchEulerDiscreteScheduler", "flow_match_euler", "flowmatch", "flow_match", "flowmatch_euler");
 
     private final String diffusersClassName;
     private final String[] aliases;
@@ -26,6 +31,14 @@ public enum SchedulerType {
     SchedulerType(String diffusersClassName, String... aliases) {
         this.diffusersClassName = diffusersClassName;
         this.aliases = aliases;
+    }
+
+    /**
+     * Whether the sampler works on a discrete beta schedule and therefore has
+     * {@link Scheduler#alphasCumprod()}: true for DDIM, Euler, DPM-Solver++ and PNDM, false for flow matching.
+     */
+    public boolean hasAlphasCumprod() {
+        return this != FLOW_MATCH_EULER;
     }
 
     /** The diffusers class name, as found in {@code _class_name}. */
@@ -36,7 +49,7 @@ public enum SchedulerType {
     /**
      * Parses a diffusers class name ({@code "DDIMScheduler"}), an enum name ({@code "DPMPP_2M"}) or a
      * short name ({@code "ddim"}, {@code "euler"}, {@code "dpm++2m"}, {@code "dpmpp2m"}, {@code "pndm"},
-     * {@code "plms"}), ignoring case and surrounding blanks.
+     * {@code "plms"}, {@code "flowmatch"}, {@code "flow_match_euler"}), ignoring case and surrounding blanks.
      *
      * @throws IllegalArgumentException naming the value and listing the accepted names
      */

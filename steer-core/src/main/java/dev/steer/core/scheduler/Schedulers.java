@@ -36,6 +36,7 @@ public final class Schedulers {
             case EULER -> new EulerDiscreteScheduler(config);
             case DPMPP_2M -> new DPMSolverMultistepScheduler(config);
             case PNDM -> new PNDMScheduler(config);
+            case FLOW_MATCH_EULER -> new FlowMatchEulerDiscreteScheduler(config);
         };
     }
 

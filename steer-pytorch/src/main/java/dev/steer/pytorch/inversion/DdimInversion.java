@@ -210,7 +210,7 @@ public final class DdimInversion {
         BufferedImage prepared = prepare(image);
         try (NDManager scope = sd.manager().newSubManager()) {
             NDArray x = scope.create(toChw(prepared), new Shape(1, 3, height, width));
-            NDArray mean = sd.vae().encode(x).mean().mul(sd.vae().config().scalingFactor());
+            NDArray mean = sd.vae().scaleLatents(sd.vae().encode(x).mean());
             return new EncodedImage(prepared, mean.toFloatArray());
         }
     }

@@ -25,6 +25,13 @@ public final class Scalars {
         }
     }
 
+    /** {@code x + c}, differentiable in {@code x}. */
+    public static NDArray add(NDArray x, float c) {
+        try (NDArray constant = x.getManager().full(new Shape(), c, x.getDataType())) {
+            return x.add(constant);
+        }
+    }
+
     /** {@code x / c}, differentiable in {@code x}. */
     public static NDArray div(NDArray x, float c) {
         try (NDArray constant = x.getManager().full(new Shape(), c, x.getDataType())) {

@@ -182,12 +182,11 @@ public final class StableDiffusion implements Sampler {
         }
     }
 
-    /** Decodes a latent (unscaled by the VAE's scaling factor here) to [3, H, W] values in about [-1, 1]. */
+    /** Decodes a diffusion latent (unscaled by the VAE's scaling factor here) to [3, H, W] values in about [-1, 1]. */
     public float[] decode(NDManager scope, float[] latents, int latentHeight, int latentWidth) {
         try (NDManager sub = scope.newSubManager()) {
-            NDArray z = sub.create(latents, new Shape(1, vae.config().latentChannels(), latentHeight, latentWidth))
-                    .div(vae.config().scalingFactor());
-            return vae.decode(z).toFloatArray();
+            NDArray z = sub.create(latents, new Shape(1, vae.config().latentChannels(), latentHeight, latentWidth));
+            return vae.decodeScaled(z).toFloatArray();
         }
     }
 
@@ -284,6 +283,11 @@ public final class StableDiffusion implements Sampler {
             Scheduler sched = Schedulers.load(mf.schedulerConfig());
             if (schedulerType != null) {
                 sched = Schedulers.create(schedulerType, sched.config());
+            }
+            if (!sched.type().hasAlphasCumprod()) {
+                throw new IllegalArgumentException(mf.schedulerConfig() + ": " + sched.type().diffusersClassName()
+                        + " drives flow-matching models (FLUX.1); a Stable Diffusion UNet predicts noise on a beta schedule: "
+                        + "use DDIM, Euler, DPM++ 2M or PNDM");
             }
             ClipTokenizer tokenizer = ClipTokenizer.fromFolder(mf.component("tokenizer"));
             NDManager manager = device == null ? NDManager.newBaseManager() : NDManager.newBaseManager(device);

@@ -37,7 +37,8 @@ import java.util.TreeSet;
  *
  * <p>Loads published {@code .pth} checkpoints (read by the restricted {@link TorchCheckpoint}
  * reader, nothing executed) and the library's own format, a safetensors file with a sibling
- * {@code config.json} ({@link #save}). Outputs land in the manager of the input maps.
+ * {@code config.json} ({@link #save}; the training timesteps travel in its {@code training_config}).
+ * Outputs land in the manager of the input maps.
  */
 public final class PublishedRelationClassifier extends Module implements TorchRelationClassifier {
     /** The weights file {@link #save} writes (and that a folder is read from first). */
@@ -92,8 +93,9 @@ public final class PublishedRelationClassifier extends Module implements TorchRe
      * Loads a classifier; the weights live in a sub-manager of {@code manager}, released by {@link #close()}.
      *
      * @param checkpoint one of: a published {@code .pth} checkpoint (torch.save zip: {@code model_state_dict},
-     *     {@code idx_to_rel_name}, {@code input_channels}, {@code config}); a {@code .safetensors} file with a
-     *     sibling {@code config.json}; or a folder holding {@code config.json} and one safetensors file
+     *     {@code idx_to_rel_name}, {@code input_channels}, {@code config}, {@code training_config}); a
+     *     {@code .safetensors} file with its {@code <name>_config.json} or sibling {@code config.json}
+     *     ({@link RelationClassifierWeights#configFor}); or a folder holding {@code config.json} and one safetensors file
      * @throws WeightsFormatException or {@link ModelConfigException} naming the file and the problem (a tensor
      *     whose shape disagrees with the config is named)
      */
@@ -188,6 +190,12 @@ public final class PublishedRelationClassifier extends Module implements TorchRe
     @Override
     public int timestepIndices() {
         return config.numTimesteps();
+    }
+
+    /** The training timesteps of the checkpoint ({@code training_config.timesteps}), or the published SD ones. */
+    @Override
+    public int[] trainedTimesteps() {
+        return config.trainedTimestepArray();
     }
 
     @Override

@@ -6,14 +6,19 @@ import ai.djl.ndarray.types.Shape;
 import dev.steer.core.model.VaeConfig;
 import dev.steer.pytorch.nn.Conv2d;
 import dev.steer.pytorch.nn.Module;
+import dev.steer.pytorch.nn.Scalars;
 
 /**
- * diffusers' {@code AutoencoderKL}, the VAE of SD 1.x and SD 2.x, built from its {@link VaeConfig}
+ * diffusers' {@code AutoencoderKL}, the VAE of SD 1.x, SD 2.x and FLUX.1, built from its {@link VaeConfig}
  * with parameters named as in {@code vae/diffusion_pytorch_model.safetensors}. Encodes images to a
- * {@link LatentDistribution} and decodes latents to images, both differentiable.
+ * {@link LatentDistribution} and decodes latents to images, both differentiable. The 1x1
+ * {@code quant_conv}/{@code post_quant_conv} exist only when the config asks for them (FLUX.1's VAE has
+ * neither).
  *
- * <p>Neither direction applies {@code scaling_factor}: encode returns the raw posterior, and
- * {@link #decode} expects raw latents, so a pipeline decodes {@code latents / config().scalingFactor()}.
+ * <p>Neither {@link #encode} nor {@link #decode} applies {@code scaling_factor}/{@code shift_factor}: encode
+ * returns the raw posterior and decode expects raw latents. {@link #scaleLatents} and
+ * {@link #unscaleLatents} convert between raw and diffusion latents ({@link VaeConfig#scaleLatents} and
+ * {@link VaeConfig#unscaleLatents} on Java arrays), and {@link #decodeScaled} decodes diffusion latents.
  * Images are NCHW in [-1, 1]. Outputs land in the manager of the input.
  */
 public final class AutoencoderKL extends Module {
@@ -34,6 +39,29 @@ public final class AutoencoderKL extends Module {
         int latent = config.latentChannels();
         quantConv = config.useQuantConv() ? child("quant_conv", new Conv2d(2L * latent, 2L * latent, 1, 1, 0)) : null;
         postQuantConv = config.usePostQuantConv() ? child("post_quant_conv", new Conv2d(latent, latent, 1, 1, 0)) : null;
+    }
+
+    /**
+     * Encoder latents to diffusion latents: {@code (latents - shift_factor) * scaling_factor}, differentiable
+     * (the shift only when non-zero, so SD's result is exactly {@code latents * scaling_factor}).
+     */
+    public NDArray scaleLatents(NDArray latents) {
+        NDArray shifted = config.shiftFactor() == 0f ? latents : Scalars.add(latents, -config.shiftFactor());
+        return Scalars.mul(shifted, config.scalingFactor());
+    }
+
+    /**
+     * Diffusion latents to the decoder's input: {@code latents / scaling_factor + shift_factor}, as diffusers'
+     * pipelines compute it before {@code vae.decode}; differentiable.
+     */
+    public NDArray unscaleLatents(NDArray latents) {
+        NDArray z = Scalars.div(latents, config.scalingFactor());
+        return config.shiftFactor() == 0f ? z : Scalars.add(z, config.shiftFactor());
+    }
+
+    /** Decodes diffusion (scaled, shifted) latents: {@code decode(unscaleLatents(latents))}. */
+    public NDArray decodeScaled(NDArray latents) {
+        return decode(unscaleLatents(latents));
     }
 
     /** The config this model was built from. */
@@ -62,7 +90,7 @@ public final class AutoencoderKL extends Module {
 
     /**
      * Decodes raw (unscaled) latents [B, latent, h, w] to images [B, out_channels, h*f, w*f],
-     * roughly in [-1, 1]. Divide diffusion latents by {@code config().scalingFactor()} first.
+     * roughly in [-1, 1]. Diffusion latents go through {@link #unscaleLatents} first (or use {@link #decodeScaled}).
      */
     public NDArray decode(NDArray latents) {
         Shape s = latents.getShape();

@@ -22,6 +22,7 @@ import dev.steer.core.weights.SafetensorsFile;
 import dev.steer.pytorch.weights.ModelWeights;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -103,21 +104,47 @@ class AutoencoderKLTest {
     }
 
     @Test
-    void latentShiftAndOtherClassesAreRefused() {
+    void latentStatisticsAndOtherClassesAreRefused() {
         String base = "{\"_class_name\": \"AutoencoderKL\", \"down_block_types\": [\"DownEncoderBlock2D\"],"
                 + " \"up_block_types\": [\"UpDecoderBlock2D\"], \"block_out_channels\": [32], \"norm_num_groups\": 8";
-        ModelConfigException e = assertThrows(ModelConfigException.class,
-                () -> VaeConfig.from(ConfigJson.parse(Path.of("vae/config.json"), base + ", \"shift_factor\": 0.1159}")));
-        assertTrue(e.getMessage().contains("shift_factor"), e.getMessage());
-        e = assertThrows(ModelConfigException.class, () -> VaeConfig.from(ConfigJson.parse(Path.of("vae/config.json"),
+        for (String key : List.of("latents_mean", "latents_std")) {
+            ModelConfigException e = assertThrows(ModelConfigException.class, () -> VaeConfig.from(
+                    ConfigJson.parse(Path.of("vae/config.json"), base + ", \"" + key + "\": [0.1, 0.2, 0.3, 0.4]}")));
+            assertTrue(e.getMessage().contains(key) && e.getMessage().contains("vae/config.json"), e.getMessage());
+        }
+        ModelConfigException e = assertThrows(ModelConfigException.class, () -> VaeConfig.from(ConfigJson.parse(Path.of("vae/config.json"),
                 base.replace("AutoencoderKL", "AutoencoderTiny") + "}")));
         assertTrue(e.getMessage().contains("AutoencoderTiny"), e.getMessage());
         e = assertThrows(ModelConfigException.class,
                 () -> VaeConfig.from(ConfigJson.parse(Path.of("vae/config.json"), base + ", \"act_fn\": \"relu\"}")));
         assertTrue(e.getMessage().contains("act_fn"), e.getMessage());
-        VaeConfig ok = VaeConfig.from(ConfigJson.parse(Path.of("vae/config.json"), base + ", \"shift_factor\": null}"));
+        e = assertThrows(ModelConfigException.class,
+                () -> VaeConfig.from(ConfigJson.parse(Path.of("vae/config.json"), base + ", \"scaling_factor\": 0}")));
+        assertTrue(e.getMessage().contains("scaling_factor"), e.getMessage());
+        // SD defaults: no shift (absent or null, as diffusers writes it), both 1x1 convs
+        VaeConfig ok = VaeConfig.from(ConfigJson.parse(Path.of("vae/config.json"), base + ", \"shift_factor\": null,"
+                + " \"latents_mean\": null, \"latents_std\": null}"));
         assertEquals(0.18215f, ok.scalingFactor());
+        assertEquals(0f, ok.shiftFactor());
         assertTrue(ok.useQuantConv() && ok.usePostQuantConv() && ok.midBlockAddAttention());
+        VaeConfig shifted = VaeConfig.from(ConfigJson.parse(Path.of("vae/config.json"), base + ", \"shift_factor\": 0.1159}"));
+        assertEquals(0.1159f, shifted.shiftFactor());
+    }
+
+    @Test
+    void sdScalingHasNoShift() {
+        VaeConfig c = vae.config();
+        assertEquals(0f, c.shiftFactor());
+        float[] z = {1f, -2f, 0.5f};
+        float[] unscaled = c.unscaleLatents(z);
+        for (int i = 0; i < z.length; i++) {
+            assertEquals(z[i] / c.scalingFactor(), unscaled[i], 0f);
+        }
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray latents = input(scope, "input.latents");
+            assertClose("vae decodeScaled = decode(z / scaling)", vae.decode(latents.div(c.scalingFactor())).toFloatArray(),
+                    vae.decodeScaled(latents).toFloatArray(), 0);
+        }
     }
 
     @Test
