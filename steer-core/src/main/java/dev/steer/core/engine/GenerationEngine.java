@@ -19,7 +19,6 @@ import dev.steer.core.relation.TokenBinding;
 import dev.steer.core.scheduler.Schedule;
 import dev.steer.core.scheduler.Scheduler;
 import dev.steer.core.scheduler.Schedulers;
-import dev.steer.core.steering.ClassifierTimesteps;
 import dev.steer.core.steering.SteeringRun;
 import dev.steer.core.steering.SteeringStepReport;
 import dev.steer.core.tokenizer.TokenizedPrompt;
@@ -159,6 +158,11 @@ public final class GenerationEngine<E> implements Sampler {
                     + "optRelationClassifier(path)");
         }
         Scheduler folder = info.scheduler();
+        if (request.scheduler() != null && request.scheduler().hasAlphasCumprod() != folder.type().hasAlphasCumprod()) {
+            throw new IllegalArgumentException("scheduler " + request.scheduler().diffusersClassName() + " cannot drive "
+                    + info.description() + ", trained for " + folder.type().diffusersClassName()
+                    + (folder.type().hasAlphasCumprod() ? " (a noise-prediction schedule)" : " (flow matching)"));
+        }
         Scheduler sched = request.scheduler() == null ? folder : Schedulers.create(request.scheduler(), folder.config());
         return new Plan(request, width, height, sched);
     }
@@ -295,7 +299,7 @@ public final class GenerationEngine<E> implements Sampler {
             SteeringStepReport report = null;
             if (steering != null && steering.isSteered(i, n)) {
                 float inputScale = schedule.scaleModelInput(new float[] {1f}, i)[0];
-                SteeringStep at = new SteeringStep(i, n, modelTimesteps[i], ClassifierTimesteps.indexFor(i, n), inputScale, channels,
+                SteeringStep at = new SteeringStep(i, n, modelTimesteps[i], info.relationClassifier().timestepIndexFor(i, n), inputScale, channels,
                         lh, lw, loop.seed(), loop.guidance());
                 report = steering.refine(scope.steeringObjective(loop.cond(), at, steering.bindings()), i, n, latents,
                         () -> control.check("while steering step " + step + " of " + n));

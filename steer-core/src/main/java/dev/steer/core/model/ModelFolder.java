@@ -64,6 +64,27 @@ public final class ModelFolder {
         return f;
     }
 
+    /** The file naming a diffusers folder's pipeline class. */
+    public static final String MODEL_INDEX = "model_index.json";
+
+    /**
+     * The pipeline class {@value #MODEL_INDEX} names ({@code "StableDiffusionPipeline"},
+     * {@code "FluxPipeline"}), or null when the folder has no such file.
+     *
+     * @throws ModelConfigException naming the file when it is not a JSON object with a {@code _class_name}
+     */
+    public String pipelineClass() {
+        Path f = root.resolve(MODEL_INDEX);
+        if (!Files.isRegularFile(f)) {
+            return null;
+        }
+        ConfigJson json = ConfigJson.read(f);
+        if (!json.has("_class_name")) {
+            throw new ModelConfigException(f, "has no _class_name naming the pipeline");
+        }
+        return json.getString("_class_name", null);
+    }
+
     /** The scheduler's config file. */
     public Path schedulerConfig() {
         Path f = component("scheduler").resolve("scheduler_config.json");

@@ -273,6 +273,11 @@ public final class StableDiffusion implements Sampler {
                 throw new IllegalStateException("setModelFolder(...) is required");
             }
             ModelFolder mf = ModelFolder.open(folder, variant);
+            String pipeline = mf.pipelineClass();
+            if (pipeline != null && !pipeline.startsWith("StableDiffusion")) {
+                throw new dev.steer.core.model.ModelConfigException(mf.root().resolve(ModelFolder.MODEL_INDEX), "names the pipeline "
+                        + pipeline + ", not a Stable Diffusion pipeline" + (pipeline.equals("FluxPipeline") ? ": load it with FluxPipeline" : ""));
+            }
             UNetConfig unetConfig = UNetConfig.load(mf.config("unet"));
             ClipTextConfig textConfig = ClipTextConfig.load(mf.config("text_encoder"));
             VaeConfig vaeConfig = VaeConfig.load(mf.config("vae"));

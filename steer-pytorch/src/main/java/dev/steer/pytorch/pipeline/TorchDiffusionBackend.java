@@ -104,7 +104,7 @@ final class TorchDiffusionBackend implements DiffusionBackend<NDArray> {
             }
         }
 
-        private static TorchAttentionProbe cast(AttentionProbe<?> probe) {
+        static TorchAttentionProbe cast(AttentionProbe<?> probe) {
             if (probe instanceof TorchAttentionProbe p) {
                 return p;
             }

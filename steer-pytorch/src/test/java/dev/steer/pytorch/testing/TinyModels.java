@@ -6,6 +6,7 @@ import dev.steer.core.model.UNetConfig;
 import dev.steer.core.model.VaeConfig;
 import dev.steer.core.testing.Conformance;
 import dev.steer.core.weights.SafetensorsFile;
+import dev.steer.core.weights.TensorDType;
 import dev.steer.core.weights.SafetensorsWriter;
 import dev.steer.core.weights.TensorData;
 import dev.steer.pytorch.clip.ClipTextModel;
@@ -117,6 +118,50 @@ public final class TinyModels {
     /** The full-vocabulary tiny architecture with seeded random weights, loaded. */
     public static StableDiffusion randomTiny(Path root, long seed) throws IOException {
         return StableDiffusion.builder().setModelFolder(fullVocabularyFolder(root)).optRandomWeights(seed).build();
+    }
+
+    /**
+     * A FLUX.1 folder of tiny parts, laid out as a user's download: the flux-transformer-tiny
+     * transformer ([dev]-like: guidance embedding), the t5-tiny encoder with the test T5 tokenizer,
+     * the FLUX autoencoder, the flow-matching scheduler ({@code dev} picks the dynamic-shift config),
+     * the real CLIP tokenizer and a CLIP text encoder with seeded random weights as wide as the
+     * transformer's pooled projection (24), with CLIP's full vocabulary.
+     */
+    public static Path fluxFolder(Path root, boolean dev) throws IOException {
+        Files.createDirectories(root);
+        Files.writeString(root.resolve("model_index.json"), "{\"_class_name\": \"FluxPipeline\", \"_diffusers_version\": \"0.32.2\"}");
+        copyDir(Conformance.dir("flux-transformer-tiny").resolve("transformer"), root.resolve("transformer"));
+        copyDir(Conformance.dir("t5-tiny").resolve("text_encoder_2"), root.resolve("text_encoder_2"));
+        Files.createDirectories(root.resolve("tokenizer_2"));
+        Files.copy(Conformance.testdata().resolve("tokenizers/t5-test/tokenizer.json"), root.resolve("tokenizer_2/tokenizer.json"));
+        copyDir(Conformance.dir("vae-flux-tiny").resolve("vae"), root.resolve("vae"));
+        Files.createDirectories(root.resolve("scheduler"));
+        Files.copy(Conformance.dir(dev ? "sched-flowmatch-dev" : "sched-flowmatch-schnell").resolve("scheduler_config.json"),
+                root.resolve("scheduler/scheduler_config.json"));
+        copyDir(Conformance.dir("clip-tokenizer"), root.resolve("tokenizer"));
+        Files.delete(root.resolve("tokenizer/golden_token_ids.json"));
+        Path clip = root.resolve("text_encoder");
+        Files.createDirectories(clip);
+        String config = Files.readString(Conformance.dir("clip-pooled-tiny").resolve("text_encoder/config.json"))
+                .replace("\"vocab_size\": 1000", "\"vocab_size\": " + CLIP_VOCABULARY)
+                .replace("\"hidden_size\": 32", "\"hidden_size\": 24")
+                .replace("\"intermediate_size\": 64", "\"intermediate_size\": 48");
+        Files.writeString(clip.resolve("config.json"), config);
+        try (NDManager m = NDManager.newBaseManager()) {
+            ClipTextModel text = new ClipTextModel(ClipTextConfig.load(clip.resolve("config.json")));
+            ModelWeights.randomize(text, 24, m);
+            ModelWeights.save(text, clip.resolve("model.safetensors"), TensorDType.F32, null);
+        }
+        return root;
+    }
+
+    /** Deletes a folder and everything in it. */
+    public static void deleteDir(Path dir) throws IOException {
+        try (var walk = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) walk.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                Files.delete(p);
+            }
+        }
     }
 
     /** Copies the regular files of a folder. */
