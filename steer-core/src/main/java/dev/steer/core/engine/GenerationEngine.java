@@ -75,18 +75,19 @@ public final class GenerationEngine<E> implements Sampler {
      */
     public static void checkClassifier(RelationClassifier classifier, List<CrossAttentionLayer> probeLayers, String model) {
         int maps = AttentionProbe.mapsPerWord(probeLayers);
+        String name = classifier.source() == null ? "the relation classifier" : "the relation classifier " + classifier.source();
         if (classifier.mapsPerWord() != maps) {
-            throw new IllegalArgumentException("the relation classifier reads " + classifier.mapsPerWord()
+            throw new IllegalArgumentException(name + " reads " + classifier.mapsPerWord()
                     + " maps per word but the probe of " + model + " produces " + maps + " (" + probeLayers.size()
                     + " cross-attention layers x their heads): the classifier was trained for another model");
         }
         if (classifier.mapSide() != AttentionProbe.MAP_SIZE) {
-            throw new IllegalArgumentException("the relation classifier reads " + classifier.mapSide() + "x" + classifier.mapSide()
+            throw new IllegalArgumentException(name + " reads " + classifier.mapSide() + "x" + classifier.mapSide()
                     + " maps but the probe of " + model + " produces " + AttentionProbe.MAP_SIZE + "x" + AttentionProbe.MAP_SIZE);
         }
         long relations = classifier.classNames().stream().filter(GenerationEngine::isSpatialRelation).count();
         if (relations < 2) {
-            throw new IllegalArgumentException("the relation classifier's classes " + classifier.classNames() + " hold " + relations
+            throw new IllegalArgumentException(name + " has classes " + classifier.classNames() + " holding " + relations
                     + " spatial relation(s); steering needs at least two");
         }
     }

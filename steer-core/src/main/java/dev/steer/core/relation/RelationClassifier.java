@@ -28,6 +28,11 @@ public interface RelationClassifier extends AutoCloseable {
         return i;
     }
 
+    /** Where the classifier was loaded from (its checkpoint file or folder), for messages; null when built in memory. */
+    default java.nio.file.Path source() {
+        return null;
+    }
+
     /** Number of maps per word the classifier was built for (e.g. 128 for SD 1.4, 195 for SD 2.1). */
     int mapsPerWord();
 

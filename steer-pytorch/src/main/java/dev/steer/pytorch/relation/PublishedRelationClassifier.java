@@ -61,6 +61,13 @@ public final class PublishedRelationClassifier extends Module implements TorchRe
         this.head = child("relation_classifier", new RelationHead(config));
     }
 
+    private Path source;
+
+    @Override
+    public Path source() {
+        return source;
+    }
+
     // ---- creation and loading
 
     /**
@@ -104,6 +111,7 @@ public final class PublishedRelationClassifier extends Module implements TorchRe
         RelationClassifierWeights read = RelationClassifierWeights.load(checkpoint);
         PublishedRelationClassifier c = new PublishedRelationClassifier(read.config());
         c.weights = manager.newSubManager();
+        c.source = checkpoint;
         try {
             c.setWeights(read.source(), read.tensors());
             return c;
