@@ -4,6 +4,7 @@ import dev.steer.core.engine.Backends;
 import dev.steer.core.engine.SamplerOptions;
 import dev.steer.core.generation.GenerationRequest;
 import dev.steer.core.generation.GenerationResult;
+import dev.steer.core.generation.ModelDefaults;
 import dev.steer.core.generation.Sampler;
 import dev.steer.core.scheduler.SchedulerType;
 import java.nio.file.Path;
@@ -11,13 +12,15 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * Generates one image from a Stable Diffusion 1.x / 2.x folder (diffusers layout on the LibTorch
- * backend, Optimum ONNX layout on ONNX Runtime), with a progress bar, and prints how long each
- * stage took.
+ * Generates one image from a Stable Diffusion 1.x / 2.x or FLUX.1 folder (diffusers layout on the
+ * LibTorch backend, Optimum ONNX layout of SD on ONNX Runtime), with a progress bar, and prints how
+ * long each stage took. Steps, guidance and size left out take the model's defaults (SD: 50 steps,
+ * guidance 7.5; FLUX.1 [schnell]: 4 steps, no guidance, 256x256; [dev]: 50 steps, guidance 3.5,
+ * 512x512).
  *
  * <pre>
  * Generate --model DIR [--backend pytorch|onnx] [--prompt TEXT] [--negative TEXT] [--steps N] [--guidance G] [--seed S]
- *          [--size WxH] [--scheduler ddim|euler|dpm++2m|pndm] [--variant fp16]
+ *          [--size WxH] [--scheduler ddim|euler|dpm++2m|pndm|flowmatch] [--variant fp16|bf16]
  *          [--random-weights SEED] [--out FILE.png]
  * </pre>
  */
@@ -39,7 +42,7 @@ public final class Generate {
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());
             System.err.println("usage: Generate --model DIR [--backend pytorch|onnx] [--prompt TEXT] [--negative TEXT] [--steps N] [--guidance G] [--seed S]\n"
-                    + "                [--size WxH] [--scheduler ddim|euler|dpm++2m|pndm] [--variant fp16]\n"
+                    + "                [--size WxH] [--scheduler ddim|euler|dpm++2m|pndm|flowmatch] [--variant fp16|bf16]\n"
                     + "                [--random-weights SEED] [--out FILE.png]");
             System.exit(2);
             return;
@@ -47,7 +50,7 @@ public final class Generate {
         long t0 = System.nanoTime();
         try (Sampler sd = open(a, null)) {
             System.out.printf(Locale.ROOT, "loaded %s in %.2fs%n", sd.modelDescription(), (System.nanoTime() - t0) / 1e9);
-            GenerationResult result = generate(sd, request(a, "a photo of a dog right of a teddy bear"));
+            GenerationResult result = generate(sd, request(a, "a photo of a dog right of a teddy bear", sd.defaults()));
             Path out = Path.of(a.get("--out", "steer-output.png"));
             result.save(out);
             System.out.println("stages: " + result.timings());
@@ -79,13 +82,13 @@ public final class Generate {
         }
     }
 
-    /** The request for the shared generation flags. */
-    static GenerationRequest.Builder request(Args a, String defaultPrompt) {
+    /** The request for the shared generation flags; steps, guidance and size left out take the model's defaults. */
+    static GenerationRequest.Builder request(Args a, String defaultPrompt, ModelDefaults defaults) {
         int[] size = a.size("--size");
         return GenerationRequest.builder(a.get("--prompt", defaultPrompt))
                 .optNegativePrompt(a.get("--negative", ""))
-                .optSteps(a.getInt("--steps", 25))
-                .optGuidanceScale(a.getFloat("--guidance", 7.5f))
+                .optSteps(a.getInt("--steps", defaults.steps()))
+                .optGuidanceScale(a.getFloat("--guidance", defaults.guidanceScale()))
                 .optSeed(a.getLong("--seed", 0))
                 .optSize(size[0], size[1]);
     }

@@ -49,23 +49,24 @@ public final class Steer {
             System.exit(2);
             return;
         }
-        SteeringConfig recommended = SteeringConfig.recommendedFor(Path.of(a.get("--classifier", null)));
-        SteeringConfig config = recommended
-                .withStepSize(a.getFloat("--step-size", recommended.stepSize()))
-                .withMaxIterations(a.getInt("--iterations", recommended.maxIterations()));
-        SteeringRequest steering = a.has("--subject")
-                ? SteeringRequest.of(RelationTriplet.of(a.get("--subject", null), SpatialRelation.parse(a.get("--relation", "")),
-                        a.get("--object", null)))
-                : SteeringRequest.fromPrompt();
-        steering = steering.withConfig(config).withListener(Steer::print);
-        if (a.has("--pictures")) {
-            steering = steering.withPictures(Path.of(a.get("--pictures", null)));
-        }
         long t0 = System.nanoTime();
         try (Sampler sd = Generate.open(a, Path.of(a.get("--classifier", null)))) {
             System.out.printf(Locale.ROOT, "loaded %s in %.2fs%n", sd.modelDescription(), (System.nanoTime() - t0) / 1e9);
-            GenerationResult result = Generate.generate(sd, Generate.request(a, "a photo of a purple square above a red circle")
-                    .optSteering(steering));
+            // the classifier's steering.json, else the model family's published settings
+            SteeringConfig recommended = SteeringConfig.recommendedFor(Path.of(a.get("--classifier", null)), sd.defaults().steering());
+            SteeringConfig config = recommended
+                    .withStepSize(a.getFloat("--step-size", recommended.stepSize()))
+                    .withMaxIterations(a.getInt("--iterations", recommended.maxIterations()));
+            SteeringRequest steering = a.has("--subject")
+                    ? SteeringRequest.of(RelationTriplet.of(a.get("--subject", null), SpatialRelation.parse(a.get("--relation", "")),
+                            a.get("--object", null)))
+                    : SteeringRequest.fromPrompt();
+            steering = steering.withConfig(config).withListener(Steer::print);
+            if (a.has("--pictures")) {
+                steering = steering.withPictures(Path.of(a.get("--pictures", null)));
+            }
+            GenerationResult result = Generate.generate(sd, Generate.request(a, "a photo of a purple square above a red circle",
+                    sd.defaults()).optSteering(steering));
             Path out = Path.of(a.get("--out", "steer-output.png"));
             result.save(out);
             System.out.println("steering: " + result.metadata().get("steering_summary"));

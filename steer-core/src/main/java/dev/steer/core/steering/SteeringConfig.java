@@ -40,6 +40,14 @@ public record SteeringConfig(double startFraction, double endFraction, int maxIt
      *     JSON or holds an invalid setting or an unknown key
      */
     public static SteeringConfig recommendedFor(Path classifier) {
+        return recommendedFor(classifier, DEFAULTS);
+    }
+
+    /**
+     * Like {@link #recommendedFor(Path)} with another base than {@link #DEFAULTS}: the model family's
+     * own settings (FLUX.1 [schnell] steers its first step only), which the file's keys override.
+     */
+    public static SteeringConfig recommendedFor(Path classifier, SteeringConfig base) {
         if (!Files.exists(classifier)) {
             throw new ModelConfigException(classifier, "no such relation classifier (file or folder) to read "
                     + RECOMMENDED_FILE + " beside");
@@ -47,15 +55,15 @@ public record SteeringConfig(double startFraction, double endFraction, int maxIt
         Path dir = Files.isDirectory(classifier) ? classifier : classifier.toAbsolutePath().getParent();
         Path file = dir == null ? null : dir.resolve(RECOMMENDED_FILE);
         if (file == null || !Files.isRegularFile(file)) {
-            return DEFAULTS;
+            return base;
         }
         ConfigJson json = ConfigJson.read(file);
         json.refuseUnknownKeys("steering setting", "step_size", "max_iterations", "start_fraction", "end_fraction", "comment");
         try {
-            return DEFAULTS.withStepSize(json.getFloat("step_size", DEFAULTS.stepSize()))
-                    .withMaxIterations(json.getInt("max_iterations", DEFAULTS.maxIterations()))
-                    .withRange(json.getFloat("start_fraction", (float) DEFAULTS.startFraction()),
-                            json.getFloat("end_fraction", (float) DEFAULTS.endFraction()));
+            return base.withStepSize(json.getFloat("step_size", base.stepSize()))
+                    .withMaxIterations(json.getInt("max_iterations", base.maxIterations()))
+                    .withRange(json.getFloat("start_fraction", (float) base.startFraction()),
+                            json.getFloat("end_fraction", (float) base.endFraction()));
         } catch (IllegalArgumentException e) {
             throw new ModelConfigException(file, e.getMessage());
         }
