@@ -168,7 +168,10 @@ public final class TorchAttentionProbe implements AttentionProbe<NDArray> {
             throw new IllegalArgumentException(wordMaps.size() + " word maps for a probe of " + words.size() + " words");
         }
         List<NDArray> perWord = new ArrayList<>();
-        for (NDArray mean : wordMaps) {
+        for (NDArray word : wordMaps) {
+            // maps and the classifier are float32 whatever the denoiser computes in
+            NDArray mean = word.getDataType() == ai.djl.ndarray.types.DataType.FLOAT32 ? word
+                    : word.toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
             long heads = mean.getShape().get(0);
             NDArray grid = mean.reshape(1, heads, height, width);
             boolean resize = height != mapSide || width != mapSide;

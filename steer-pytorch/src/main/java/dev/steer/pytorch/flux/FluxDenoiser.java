@@ -1,6 +1,7 @@
 package dev.steer.pytorch.flux;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.steer.pytorch.attention.TorchAttentionProbe;
 import dev.steer.pytorch.steering.ProbedDenoiser;
@@ -14,10 +15,29 @@ import java.util.List;
  */
 public final class FluxDenoiser {
     private final FluxTransformer2DModel transformer;
+    private final DataType computeType;
 
-    /** Wraps a loaded transformer. */
+    /** Wraps a loaded transformer computing in float32. */
     public FluxDenoiser(FluxTransformer2DModel transformer) {
+        this(transformer, DataType.FLOAT32);
+    }
+
+    /**
+     * Wraps a loaded transformer computing in {@code computeType} (float32, or float16 on a GPU):
+     * latents and text states are cast to it on the way in, the velocity back to float32 on the way out.
+     */
+    public FluxDenoiser(FluxTransformer2DModel transformer, DataType computeType) {
+        if (computeType != DataType.FLOAT32 && computeType != DataType.FLOAT16) {
+            throw new IllegalArgumentException("the FLUX transformer computes in float32 or float16, not " + computeType
+                    + " (DJL 0.36's LibTorch bridge has no bfloat16)");
+        }
         this.transformer = transformer;
+        this.computeType = computeType;
+    }
+
+    /** The dtype the transformer computes in. */
+    public DataType computeType() {
+        return computeType;
     }
 
     /** The transformer. */
@@ -50,9 +70,17 @@ public final class FluxDenoiser {
             text = text.repeat(0, b);
             pooled = pooled.repeat(0, b);
         }
+        if (computeType != DataType.FLOAT32) {
+            packed = packed.toType(computeType, false);
+            text = text.toType(computeType, false);
+            pooled = pooled.toType(computeType, false);
+        }
         float[] t = {timestep / 1000f};
         float[] g = transformer.config().guidanceEmbeds() ? new float[] {guidance} : null;
         NDArray out = transformer.forward(packed, text, pooled, t, g, h / 2, w / 2, hook);
+        if (out.getDataType() != DataType.FLOAT32) {
+            out = out.toType(DataType.FLOAT32, false);
+        }
         long outChannels = transformer.config().outChannels() / 4;
         return out.reshape(b, h / 2, w / 2, outChannels, 2, 2).transpose(0, 3, 1, 4, 2, 5).reshape(b, outChannels, h, w);
     }

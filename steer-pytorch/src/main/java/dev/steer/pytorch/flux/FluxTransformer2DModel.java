@@ -95,7 +95,7 @@ public final class FluxTransformer2DModel extends Module {
         NDArray conditioning = timeTextEmbed.forward(times1000(timestep), guidance == null ? null : times1000(guidance), pooled);
         NDArray text = contextEmbedder.forward(encoderHiddenStates);
         RotaryEmbedding rope = RotaryEmbedding.of(hiddenStates.getManager(), FluxLatents.jointIds(textTokens, gridHeight, gridWidth),
-                config.axesDimsRope(), FluxTransformerConfig.ROPE_THETA);
+                config.axesDimsRope(), FluxTransformerConfig.ROPE_THETA).as(hiddenStates.getDataType());
         int layer = 0;
         for (FluxTransformerBlock block : blocks) {
             NDList out = block.forward(image, text, conditioning, rope, observer(hook, layer++, textTokens, gridHeight, gridWidth));

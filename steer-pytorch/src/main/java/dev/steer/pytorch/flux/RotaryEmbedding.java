@@ -54,6 +54,11 @@ public record RotaryEmbedding(NDArray cos, NDArray sin) {
         return new RotaryEmbedding(manager.create(cos, new Shape(length, dim)), manager.create(sin, new Shape(length, dim)));
     }
 
+    /** This embedding in another dtype (the transformer's compute dtype). */
+    public RotaryEmbedding as(ai.djl.ndarray.types.DataType dtype) {
+        return cos.getDataType() == dtype ? this : new RotaryEmbedding(cos.toType(dtype, false), sin.toType(dtype, false));
+    }
+
     /** Rotates x [B, heads, L, headDim]: x * cos + rotate_pairs(x) * sin, rotate_pairs(a, b) = (-b, a). */
     public NDArray apply(NDArray x) {
         Shape s = x.getShape();

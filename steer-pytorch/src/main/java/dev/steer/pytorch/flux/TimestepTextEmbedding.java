@@ -46,13 +46,14 @@ final class TimestepTextEmbedding extends Module {
      */
     NDArray forward(float[] timesteps, float[] guidances, NDArray pooled) {
         long batch = pooled.getShape().get(0);
-        NDArray t = TimestepFeatures.of(pooled.getManager(), timesteps, batch, FEATURES, true, 0);
+        NDArray t = TimestepFeatures.of(pooled.getManager(), timesteps, batch, FEATURES, true, 0).toType(pooled.getDataType(), false);
         NDArray emb = timestep.forward(t);
         if (guidance != null) {
             if (guidances == null) {
                 throw new IllegalArgumentException("this transformer embeds a guidance value (FLUX.1 [dev]): pass one");
             }
-            emb = emb.add(guidance.forward(TimestepFeatures.of(pooled.getManager(), guidances, batch, FEATURES, true, 0)));
+            emb = emb.add(guidance.forward(TimestepFeatures.of(pooled.getManager(), guidances, batch, FEATURES, true, 0)
+                    .toType(pooled.getDataType(), false)));
         }
         return emb.add(text.forward(pooled));
     }

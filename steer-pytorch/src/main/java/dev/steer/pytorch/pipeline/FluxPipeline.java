@@ -3,6 +3,7 @@ package dev.steer.pytorch.pipeline;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.steer.core.engine.GenerationEngine;
 import dev.steer.core.generation.GenerationRequest;
@@ -77,14 +78,14 @@ public final class FluxPipeline implements Sampler {
     private final GenerationEngine<FluxPrompt> engine;
 
     private FluxPipeline(NDManager manager, ClipTokenizer clipTokenizer, ClipTextModel clip, T5Tokenizer t5Tokenizer, T5EncoderModel t5,
-            FluxTransformer2DModel transformer, AutoencoderKL vae, Scheduler scheduler, TorchRelationClassifier classifier,
+            FluxDenoiser denoiser, AutoencoderKL vae, Scheduler scheduler, TorchRelationClassifier classifier,
             String description) {
         this.manager = manager;
         this.clipTokenizer = clipTokenizer;
         this.clip = clip;
         this.t5Tokenizer = t5Tokenizer;
         this.t5 = t5;
-        this.denoiser = new FluxDenoiser(transformer);
+        this.denoiser = denoiser;
         this.vae = vae;
         this.scheduler = scheduler;
         this.classifier = classifier;
@@ -230,6 +231,7 @@ public final class FluxPipeline implements Sampler {
         private WeightStorage storage = WeightStorage.MAPPED;
         private Integer maxSequenceLength;
         private boolean checkMemory = true;
+        private DataType computeType = DataType.FLOAT32;
 
         private Builder() {
         }
@@ -267,6 +269,16 @@ public final class FluxPipeline implements Sampler {
         /** T5 tokens per prompt (default as diffusers: 256 for [schnell], 512 for [dev]). */
         public Builder optMaxSequenceLength(int tokens) {
             this.maxSequenceLength = tokens;
+            return this;
+        }
+
+        /**
+         * The transformer's compute dtype: float32 (default) or float16 (halves activation memory on
+         * a GPU; float16 weight files are then used as they are). The text encoders, the autoencoder
+         * and the classifier stay in float32.
+         */
+        public Builder optComputeType(DataType type) {
+            this.computeType = type;
             return this;
         }
 
@@ -344,7 +356,8 @@ public final class FluxPipeline implements Sampler {
                         + (randomSeed != null ? ", random weights seed " + randomSeed : "") + ")";
                 TorchRelationClassifier relations = classifierPath == null ? null
                         : PublishedRelationClassifier.load(classifierPath, manager);
-                return new FluxPipeline(manager, clipTokenizer, clip, t5Tokenizer, t5, transformer, vae, sched, relations, desc);
+                return new FluxPipeline(manager, clipTokenizer, clip, t5Tokenizer, t5, new FluxDenoiser(transformer, computeType), vae, sched,
+                        relations, desc);
             } catch (RuntimeException e) {
                 t5Tokenizer.close();
                 manager.close();

@@ -161,4 +161,24 @@ class FluxTransformer2DModelTest {
         Files.writeString(cfg, base.replace("FluxTransformer2DModel", "SD3Transformer2DModel"));
         assertThrows(ModelConfigException.class, () -> FluxTransformerConfig.load(cfg));
     }
+
+    @Test
+    void float16ComputeStaysCloseToFloat32AndHandsFloat32Out() {
+        try (NDManager scope = manager.newSubManager()) {
+            FluxPrompt prompt = new FluxPrompt(input(scope, "input.encoder_hidden_states"), input(scope, "input.pooled_projections"));
+            NDArray latents = scope.create(golden.readFloats("input.latents_unpacked"), new Shape(1, 16, 2 * GRID, 2 * GRID));
+            float t = golden.readFloats("input.timestep")[0] * 1000f;
+            float g = golden.readFloats("input.guidance")[0];
+            TorchAttentionProbe full = new TorchAttentionProbe(List.of(new int[] {1}), GRID, false);
+            TorchAttentionProbe half = new TorchAttentionProbe(List.of(new int[] {1}), GRID, false);
+            NDArray exact = new FluxDenoiser(model).velocity(latents, prompt, t, g, full.asJointHook(0));
+            NDArray approx = new FluxDenoiser(model, ai.djl.ndarray.types.DataType.FLOAT16).velocity(latents, prompt, t, g,
+                    half.asJointHook(0));
+            assertEquals(ai.djl.ndarray.types.DataType.FLOAT32, approx.getDataType());
+            double d = Conformance.maxAbsDiff(exact.toFloatArray(), approx.toFloatArray());
+            org.junit.jupiter.api.Assertions.assertTrue(d < 2e-2, "float16 velocity off by " + d);
+            double m = Conformance.maxAbsDiff(full.classifierMaps(), half.classifierMaps());
+            org.junit.jupiter.api.Assertions.assertTrue(m < 2e-3, "float16 maps off by " + m);
+        }
+    }
 }
