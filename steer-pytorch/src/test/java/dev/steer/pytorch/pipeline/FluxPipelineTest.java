@@ -101,4 +101,54 @@ class FluxPipelineTest {
                 && e.getMessage().contains("16.00 GB"), e.getMessage());
         assertEquals(33_300_000_000L, e.neededBytes());
     }
+
+    @Test
+    void aShardedTransformerLoadsAsTheSingleFile(@TempDir Path dir) throws Exception {
+        Path root = TinyModels.fluxFolder(dir.resolve("flux"), false);
+        Path single = root.resolve("transformer/diffusion_pytorch_model.safetensors");
+        java.util.Map<String, dev.steer.core.weights.TensorData> first = new java.util.LinkedHashMap<>();
+        java.util.Map<String, dev.steer.core.weights.TensorData> second = new java.util.LinkedHashMap<>();
+        com.google.gson.JsonObject map = new com.google.gson.JsonObject();
+        try (SafetensorsFile st = SafetensorsFile.open(single)) {
+            for (String name : st.tensors().keySet()) {
+                boolean inFirst = name.startsWith("transformer_blocks") || name.startsWith("x_embedder");
+                (inFirst ? first : second).put(name, dev.steer.core.weights.TensorData.ofFloats(st.info(name).shape(), st.readFloats(name)));
+                map.addProperty(name, inFirst ? "diffusion_pytorch_model-00001-of-00002.safetensors"
+                        : "diffusion_pytorch_model-00002-of-00002.safetensors");
+            }
+        }
+        dev.steer.core.weights.SafetensorsWriter.write(root.resolve("transformer/diffusion_pytorch_model-00001-of-00002.safetensors"), first, null);
+        dev.steer.core.weights.SafetensorsWriter.write(root.resolve("transformer/diffusion_pytorch_model-00002-of-00002.safetensors"), second, null);
+        com.google.gson.JsonObject index = new com.google.gson.JsonObject();
+        index.add("metadata", new com.google.gson.JsonObject());
+        index.add("weight_map", map);
+        Files.writeString(root.resolve("transformer/diffusion_pytorch_model.safetensors.index.json"), index.toString());
+        Files.delete(single);
+        try (FluxPipeline flux = FluxPipeline.builder().setModelFolder(root).build();
+                SafetensorsFile g = Conformance.golden("flux-transformer-tiny");
+                NDManager scope = flux.manager().newSubManager()) {
+            var out = flux.transformer().forward(scope.create(g.readFloats("input.hidden_states"), new Shape(1, 64, 64)),
+                    scope.create(g.readFloats("input.encoder_hidden_states"), new Shape(1, 12, 32)),
+                    scope.create(g.readFloats("input.pooled_projections"), new Shape(1, 24)), g.readFloats("input.timestep"),
+                    g.readFloats("input.guidance"), 8, 8, null);
+            assertClose("flux sharded transformer", g.readFloats("output.sample"), out.toFloatArray(), 1e-4);
+        }
+    }
+
+    @Test
+    void aSchnellTransformerHasNoGuidanceEmbeddingAndRunsWithoutGuidance(@TempDir Path dir) throws Exception {
+        Path root = TinyModels.fluxFolder(dir.resolve("flux"), false);
+        Path cfg = root.resolve("transformer/config.json");
+        Files.writeString(cfg, Files.readString(cfg).replace("\"guidance_embeds\": true", "\"guidance_embeds\": false"));
+        var e = assertThrows(dev.steer.core.weights.WeightsFormatException.class,
+                () -> FluxPipeline.builder().setModelFolder(root).build());
+        assertTrue(e.getMessage().contains("guidance_embedder"), "a [dev] checkpoint has weights a [schnell] config does not: " + e.getMessage());
+        try (FluxPipeline schnell = FluxPipeline.builder().setModelFolder(root).optRandomWeights(5).build()) {
+            assertTrue(schnell.transformer().namedParameters().keySet().stream().noneMatch(k -> k.contains("guidance_embedder")));
+            assertEquals(4, schnell.defaults().steps());
+            var r = schnell.generate(dev.steer.core.generation.GenerationRequest.builder("a photo of a dog").optSteps(2).optSize(32, 32)
+                    .build());
+            assertEquals(32, r.image().getWidth());
+        }
+    }
 }
