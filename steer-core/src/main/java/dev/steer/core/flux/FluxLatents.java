@@ -20,40 +20,31 @@ public final class FluxLatents {
      * @throws IllegalArgumentException when h or w is odd or the length does not match
      */
     public static float[] pack(float[] latents, int batch, int channels, int height, int width) {
-        check(latents.length, batch, channels, height, width);
-        int gh = height / 2;
-        int gw = width / 2;
-        int features = channels * 4;
-        float[] out = new float[latents.length];
-        for (int b = 0; b < batch; b++) {
-            int base = b * channels * height * width;
-            for (int c = 0; c < channels; c++) {
-                for (int y = 0; y < height; y++) {
-                    for (int x = 0; x < width; x++) {
-                        int token = (y / 2) * gw + x / 2;
-                        int feature = c * 4 + (y % 2) * 2 + x % 2;
-                        out[base + token * features + feature] = latents[base + (c * height + y) * width + x];
-                    }
-                }
-            }
-        }
-        return out;
+        return permute(latents, batch, channels, height, width, true);
     }
 
     /** The inverse of {@link #pack}: [batch, (h/2)(w/2), 4C] to [batch, C, h, w]. */
     public static float[] unpack(float[] packed, int batch, int channels, int height, int width) {
-        check(packed.length, batch, channels, height, width);
+        return permute(packed, batch, channels, height, width, false);
+    }
+
+    private static float[] permute(float[] in, int batch, int channels, int height, int width, boolean pack) {
+        check(in.length, batch, channels, height, width);
         int gw = width / 2;
         int features = channels * 4;
-        float[] out = new float[packed.length];
+        float[] out = new float[in.length];
         for (int b = 0; b < batch; b++) {
             int base = b * channels * height * width;
             for (int c = 0; c < channels; c++) {
                 for (int y = 0; y < height; y++) {
                     for (int x = 0; x < width; x++) {
-                        int token = (y / 2) * gw + x / 2;
-                        int feature = c * 4 + (y % 2) * 2 + x % 2;
-                        out[base + (c * height + y) * width + x] = packed[base + token * features + feature];
+                        int packedIndex = base + ((y / 2) * gw + x / 2) * features + c * 4 + (y % 2) * 2 + x % 2;
+                        int latentIndex = base + (c * height + y) * width + x;
+                        if (pack) {
+                            out[packedIndex] = in[latentIndex];
+                        } else {
+                            out[latentIndex] = in[packedIndex];
+                        }
                     }
                 }
             }

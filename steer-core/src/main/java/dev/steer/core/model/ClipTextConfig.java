@@ -56,20 +56,7 @@ public record ClipTextConfig(
     /** Builds the config from parsed JSON, refusing anything that is not a supported CLIP text model. */
     public static ClipTextConfig from(ConfigJson c) {
         c.refuseUnless("model_type", "model type; a CLIP text encoder is expected", "clip_text_model");
-        if (c.has("architectures")) {
-            List<String> archs;
-            try {
-                archs = c.getStrings("architectures");
-            } catch (RuntimeException e) {
-                throw new ModelConfigException(c.file(), "key 'architectures' should be a list of class names");
-            }
-            for (String a : archs) {
-                if (!ARCHITECTURES.contains(a)) {
-                    throw new ModelConfigException(c.file(), "unsupported architectures entry '" + a
-                            + "': not a CLIP text model (supported: " + ARCHITECTURES + ")");
-                }
-            }
-        }
+        c.refuseArchitecturesOutside(ARCHITECTURES, "a CLIP text model");
         if (!c.has("hidden_size") || !c.has("num_hidden_layers") || !c.has("num_attention_heads")) {
             throw new ModelConfigException(c.file(), "is not a CLIP text model config: it needs hidden_size, "
                     + "num_attention_heads and num_hidden_layers");

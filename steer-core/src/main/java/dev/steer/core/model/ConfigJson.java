@@ -166,6 +166,30 @@ public final class ConfigJson {
                 + (supported.length == 0 ? "only its absence" : java.util.Arrays.toString(supported)));
     }
 
+    /**
+     * Refuses an {@code architectures} list (transformers' model classes) naming a class outside
+     * {@code supported}; an absent list is accepted.
+     *
+     * @param what what the supported classes are, for the message ("a CLIP text model")
+     */
+    public void refuseArchitecturesOutside(List<String> supported, String what) {
+        if (!has("architectures")) {
+            return;
+        }
+        List<String> archs;
+        try {
+            archs = getStrings("architectures");
+        } catch (RuntimeException e) {
+            throw new ModelConfigException(file, "key 'architectures' should be a list of class names");
+        }
+        for (String a : archs) {
+            if (!supported.contains(a)) {
+                throw new ModelConfigException(file, "unsupported architectures entry '" + a + "': not " + what + " (supported: "
+                        + supported + ")");
+            }
+        }
+    }
+
     /** Refuses a file with a key outside {@code known} (a typo must not be silently ignored). */
     public void refuseUnknownKeys(String what, String... known) {
         List<String> allowed = List.of(known);

@@ -49,20 +49,7 @@ public record T5Config(
     /** Builds the config from parsed JSON, refusing anything that is not a supported T5 encoder. */
     public static T5Config from(ConfigJson c) {
         c.refuseUnless("model_type", "model type; a T5 encoder is expected", "t5");
-        if (c.has("architectures")) {
-            List<String> archs;
-            try {
-                archs = c.getStrings("architectures");
-            } catch (RuntimeException e) {
-                throw new ModelConfigException(c.file(), "key 'architectures' should be a list of class names");
-            }
-            for (String a : archs) {
-                if (!ARCHITECTURES.contains(a)) {
-                    throw new ModelConfigException(c.file(), "unsupported architectures entry '" + a
-                            + "': not a T5 encoder-only model (supported: " + ARCHITECTURES + ")");
-                }
-            }
-        }
+        c.refuseArchitecturesOutside(ARCHITECTURES, "a T5 encoder-only model");
         for (String key : List.of("d_model", "d_kv", "num_heads", "d_ff", "num_layers", "vocab_size")) {
             if (!c.has(key)) {
                 throw new ModelConfigException(c.file(), "is not a T5 encoder config: missing required key '" + key

@@ -294,7 +294,11 @@ public final class ClipTokenizer {
         }
     }
 
-    private static String readBounded(Path file, long limit) {
+    /**
+     * A tokenizer file's text: at most {@code limit} bytes of strict UTF-8 (a leading byte-order mark
+     * dropped), else a {@link TokenizerFormatException} naming the file. Shared by the tokenizers.
+     */
+    static String readBounded(Path file, long limit) {
         if (!Files.exists(file)) {
             throw new TokenizerFormatException(file, "file not found");
         }

@@ -13,9 +13,6 @@ import com.google.gson.stream.JsonToken;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.StringReader;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -114,7 +111,7 @@ public final class T5Tokenizer implements AutoCloseable {
             throw new IllegalArgumentException("maxLength must be at least 2 (one piece and </s>), not " + maxLength);
         }
         Path file = tokenizerJson.toAbsolutePath().normalize();
-        String text = readBounded(file);
+        String text = ClipTokenizer.readBounded(file, MAX_TOKENIZER_BYTES);
         JsonObject root = parseObject(file, text);
         JsonElement model = root.get("model");
         if (model == null || !model.isJsonObject()) {
@@ -169,35 +166,6 @@ public final class T5Tokenizer implements AutoCloseable {
             }
         }
         throw new TokenizerFormatException(file, "has no added token '" + content + "' (T5 pads with it)");
-    }
-
-    private static String readBounded(Path file) {
-        if (!Files.exists(file)) {
-            throw new TokenizerFormatException(file, "file not found");
-        }
-        if (!Files.isRegularFile(file)) {
-            throw new TokenizerFormatException(file, "not a regular file");
-        }
-        byte[] bytes;
-        try {
-            long size = Files.size(file);
-            if (size > MAX_TOKENIZER_BYTES) {
-                throw new TokenizerFormatException(file, "file is " + size + " bytes, over the " + MAX_TOKENIZER_BYTES + "-byte limit");
-            }
-            bytes = Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new TokenizerFormatException(file, "cannot read: " + e, e);
-        }
-        if (bytes.length > MAX_TOKENIZER_BYTES) {
-            throw new TokenizerFormatException(file, "file is over the " + MAX_TOKENIZER_BYTES + "-byte limit");
-        }
-        try {
-            String text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
-            return text.startsWith("\uFEFF") ? text.substring(1) : text;
-        } catch (CharacterCodingException e) {
-            throw new TokenizerFormatException(file, "not valid UTF-8", e);
-        }
     }
 
     private static JsonObject parseObject(Path file, String text) {
