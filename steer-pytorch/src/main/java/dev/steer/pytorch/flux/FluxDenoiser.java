@@ -49,7 +49,7 @@ public final class FluxDenoiser {
      * The velocity [B, C, h, w].
      *
      * @param latents [B, C, h, w], h and w even
-     * @param prompt the encoded prompt (batch 1, shared by every item)
+     * @param prompt the encoded prompt: one shared by every item, or one per item ([uncond, cond])
      * @param timestep the scheduler's timestep (sigma x 1000)
      * @param guidance the guidance scale; used only when the transformer embeds guidance (FLUX.1 [dev])
      * @param hook observes each block's joint attention; may be null
@@ -66,7 +66,11 @@ public final class FluxDenoiser {
         NDArray packed = latents.reshape(b, c, h / 2, 2, w / 2, 2).transpose(0, 2, 4, 1, 3, 5).reshape(b, (long) (h / 2) * (w / 2), c * 4);
         NDArray text = prompt.textStates();
         NDArray pooled = prompt.pooled();
-        if (b > 1) {
+        long prompts = text.getShape().get(0);
+        if (prompts != b) {
+            if (prompts != 1) {
+                throw new IllegalArgumentException(prompts + " encoded prompts for " + b + " latents: give one, or one per latent");
+            }
             text = text.repeat(0, b);
             pooled = pooled.repeat(0, b);
         }

@@ -1,6 +1,8 @@
 package dev.steer.pytorch.pipeline;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.steer.core.attention.AttentionProbe;
@@ -22,7 +24,9 @@ import java.util.Map;
 
 /**
  * The LibTorch side of the generation engine for FLUX.1: T5 + pooled CLIP encoding, one transformer
- * call on packed latents with guidance embedded (no classifier-free batch), an optional probe over
+ * call on packed latents with guidance embedded ([dev]: no classifier-free batch; a model without a
+ * guidance embedding gets diffusers' "true" classifier-free guidance with the negative prompt when
+ * the scale is above 1, [schnell]'s default being 0), an optional probe over
  * every block's image->text attention, decoding with FLUX's latent shift, and the exact-gradient
  * steering objective, over the models a {@link FluxPipeline} loaded.
  */
@@ -36,7 +40,8 @@ final class FluxDiffusionBackend implements DiffusionBackend<FluxPrompt> {
         int defaultSize = FluxPipeline.defaultsFor(flux.embedsGuidance()).imageSize();
         LatentGeometry geometry = LatentGeometry.ofFlux(channels, flux.vaeScaleFactor(), defaultSize / flux.vaeScaleFactor());
         this.info = new ModelInfo(flux.modelDescription(), flux.scheduler(), geometry, flux.transformer().crossAttentionLayers(),
-                flux.relationClassifier(), GuidanceMode.EMBEDDED, FluxPipeline.defaultsFor(flux.embedsGuidance()));
+                flux.relationClassifier(), flux.embedsGuidance() ? GuidanceMode.EMBEDDED : GuidanceMode.CLASSIFIER_FREE,
+                FluxPipeline.defaultsFor(flux.embedsGuidance()));
     }
 
     @Override
@@ -76,7 +81,12 @@ final class FluxDiffusionBackend implements DiffusionBackend<FluxPrompt> {
 
         @Override
         public FluxPrompt pair(FluxPrompt first, FluxPrompt second) {
-            throw new UnsupportedOperationException("FLUX embeds guidance: there is no [uncond, cond] batch");
+            if (first.textStates().getShape().get(1) != second.textStates().getShape().get(1)) {
+                throw new IllegalArgumentException("the prompts have " + first.textStates().getShape().get(1) + " and "
+                        + second.textStates().getShape().get(1) + " T5 tokens: classifier-free guidance needs equal lengths");
+            }
+            return new FluxPrompt(NDArrays.concat(new NDList(first.textStates(), second.textStates()), 0),
+                    NDArrays.concat(new NDList(first.pooled(), second.pooled()), 0));
         }
 
         @Override

@@ -146,9 +146,12 @@ class FluxPipelineTest {
         try (FluxPipeline schnell = FluxPipeline.builder().setModelFolder(root).optRandomWeights(5).build()) {
             assertTrue(schnell.transformer().namedParameters().keySet().stream().noneMatch(k -> k.contains("guidance_embedder")));
             assertEquals(4, schnell.defaults().steps());
-            var r = schnell.generate(dev.steer.core.generation.GenerationRequest.builder("a photo of a dog").optSteps(2).optSize(32, 32)
-                    .build());
-            assertEquals(32, r.image().getWidth());
+            var request = dev.steer.core.generation.GenerationRequest.builder("a photo of a dog").optSteps(2).optSize(32, 32);
+            var plain = schnell.generate(request.optGuidanceScale(0f).build());
+            assertEquals(32, plain.image().getWidth());
+            // no guidance embedding: a scale above 1 runs diffusers' true classifier-free guidance
+            var guided = schnell.generate(request.optGuidanceScale(4f).optNegativePrompt("a cat").build());
+            assertTrue(Conformance.maxAbsDiff(plain.finalLatents(), guided.finalLatents()) > 1e-4);
         }
     }
 }
