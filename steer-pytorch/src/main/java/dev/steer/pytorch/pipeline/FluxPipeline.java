@@ -331,8 +331,16 @@ public final class FluxPipeline implements Sampler {
             List<Path> clipFiles = randomSeed == null ? mf.weights("text_encoder", "model") : List.of();
             List<Path> vaeFiles = randomSeed == null ? mf.weights("vae", "diffusion_pytorch_model") : List.of();
             if (checkMemory) {
-                budget(transformerFiles, t5Files, clipFiles, vaeFiles, transformerConfig, t5Config, clipConfig, vaeConfig)
-                        .require(MemoryBudget.availableMemory(), mf.root(), "memory available on this machine");
+                MemoryBudget budget = budget(transformerFiles, t5Files, clipFiles, vaeFiles, transformerConfig, t5Config, clipConfig,
+                        vaeConfig);
+                Device target = device == null ? ai.djl.engine.Engine.getInstance().defaultDevice() : device;
+                if (target.isGpu()) {
+                    // weights are copied to the device in their file's dtype
+                    java.lang.management.MemoryUsage gpu = ai.djl.util.cuda.CudaUtils.getGpuMemory(target);
+                    budget.require(gpu.getMax() - gpu.getUsed(), mf.root(), "GPU memory on " + target);
+                } else {
+                    budget.require(MemoryBudget.availableMemory(), mf.root(), "memory available on this machine");
+                }
             }
             NDManager manager = device == null ? NDManager.newBaseManager() : NDManager.newBaseManager(device);
             try {
