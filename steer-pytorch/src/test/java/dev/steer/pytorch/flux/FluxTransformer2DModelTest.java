@@ -139,6 +139,33 @@ class FluxTransformer2DModelTest {
     }
 
     @Test
+    void aCallLeavesNothingInThePromptsScope() {
+        // as the engine calls it: the prompt encoded once in the generation's scope, each call in a sub-scope
+        try (NDManager generation = manager.newSubManager()) {
+            FluxPrompt prompt = new FluxPrompt(input(generation, "input.encoder_hidden_states"), input(generation, "input.pooled_projections"));
+            FluxDenoiser denoiser = new FluxDenoiser(model);
+            int before = ((ai.djl.ndarray.BaseNDManager) generation).getManagedArrays().size();
+            for (boolean withGradient : new boolean[] {false, true}) {
+                try (NDManager call = generation.newSubManager()) {
+                    NDArray latents = call.create(golden.readFloats("input.latents_unpacked"), new Shape(1, 16, 2 * GRID, 2 * GRID));
+                    TorchAttentionProbe probe = new TorchAttentionProbe(List.of(new int[] {1}), GRID, false);
+                    if (withGradient) {
+                        latents.setRequiresGradient(true);
+                        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                            denoiser.velocity(latents, prompt, 500f, scalar("input.guidance")[0], probe.asJointHook(0));
+                            gc.backward(probe.classifierInput().sum());
+                        }
+                    } else {
+                        denoiser.velocity(latents, prompt, 500f, scalar("input.guidance")[0], null).toFloatArray();
+                    }
+                }
+                assertEquals(before, ((ai.djl.ndarray.BaseNDManager) generation).getManagedArrays().size(),
+                        "arrays left in the prompt's scope by a call " + (withGradient ? "with" : "without") + " gradients");
+            }
+        }
+    }
+
+    @Test
     void guidanceIsRequiredByDevAndRefusedBySchnell() {
         try (NDManager scope = manager.newSubManager()) {
             assertThrows(IllegalArgumentException.class, () -> model.forward(input(scope, "input.hidden_states"),
