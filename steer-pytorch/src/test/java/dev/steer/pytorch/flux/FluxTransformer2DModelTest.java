@@ -166,6 +166,24 @@ class FluxTransformer2DModelTest {
     }
 
     @Test
+    void mapsOfASingleObservedBlockStillCarryTheGradient() {
+        // a probe that observes one block (a one-block model, or a layer filter) concatenates one part
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray latents = input(scope, "input.hidden_states");
+            latents.setRequiresGradient(true);
+            TorchAttentionProbe probe = TorchAttentionProbe.ofLayers(List.of(new int[] {1}, new int[] {2, 3}), java.util.Set.of(0));
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                model.forward(latents, input(scope, "input.encoder_hidden_states"), input(scope, "input.pooled_projections"),
+                        scalar("input.timestep"), scalar("input.guidance"), GRID, GRID, probe.asJointHook(0));
+                NDArray maps = probe.classifierInput();
+                assertEquals(new Shape(2, 2, 16, 16), maps.getShape()); // the default probe resizes to 16
+                gc.backward(maps.mul(maps).sum());
+            }
+            org.junit.jupiter.api.Assertions.assertTrue(latents.getGradient().abs().sum().getFloat() > 0, "no gradient reached the latent");
+        }
+    }
+
+    @Test
     void guidanceIsRequiredByDevAndRefusedBySchnell() {
         try (NDManager scope = manager.newSubManager()) {
             assertThrows(IllegalArgumentException.class, () -> model.forward(input(scope, "input.hidden_states"),
