@@ -207,6 +207,10 @@ public final class TorchAttentionProbe implements AttentionProbe<NDArray> {
         List<Entry> ordered = new ArrayList<>(entries);
         // stable sort: execution order is kept inside a resolution
         ordered.sort(Comparator.comparingInt(Entry::pixels));
+        if (ordered.size() == 1) {
+            // DJL's concat of a single array returns a copy detached from the autograd graph
+            return ordered.get(0).maps();
+        }
         NDList parts = new NDList();
         for (Entry e : ordered) {
             parts.add(e.maps());

@@ -91,6 +91,15 @@ public final class FluxTransformer2DModel extends Module {
             throw new IllegalArgumentException("this transformer has no guidance embedding (FLUX.1 [schnell]): pass no guidance value");
         }
         int textTokens = Math.toIntExact(encoderHiddenStates.getShape().get(1));
+        // Arrays computed from the prompt attach to the prompt's manager (a generation's scope, kept
+        // across steps): give this call views of it in the latents' scope so that the text stream's
+        // and the conditioning's intermediates are freed with the call, as the UNet does.
+        if (encoderHiddenStates.getManager() != hiddenStates.getManager()) {
+            encoderHiddenStates = inScopeOf(hiddenStates, encoderHiddenStates.reshape(encoderHiddenStates.getShape()));
+        }
+        if (pooled.getManager() != hiddenStates.getManager()) {
+            pooled = inScopeOf(hiddenStates, pooled.reshape(pooled.getShape()));
+        }
         NDArray image = xEmbedder.forward(hiddenStates);
         NDArray conditioning = timeTextEmbed.forward(times1000(timestep), guidance == null ? null : times1000(guidance), pooled);
         NDArray text = contextEmbedder.forward(encoderHiddenStates);

@@ -139,6 +139,51 @@ class FluxTransformer2DModelTest {
     }
 
     @Test
+    void aCallLeavesNothingInThePromptsScope() {
+        // as the engine calls it: the prompt encoded once in the generation's scope, each call in a sub-scope
+        try (NDManager generation = manager.newSubManager()) {
+            FluxPrompt prompt = new FluxPrompt(input(generation, "input.encoder_hidden_states"), input(generation, "input.pooled_projections"));
+            FluxDenoiser denoiser = new FluxDenoiser(model);
+            int before = ((ai.djl.ndarray.BaseNDManager) generation).getManagedArrays().size();
+            for (boolean withGradient : new boolean[] {false, true}) {
+                try (NDManager call = generation.newSubManager()) {
+                    NDArray latents = call.create(golden.readFloats("input.latents_unpacked"), new Shape(1, 16, 2 * GRID, 2 * GRID));
+                    TorchAttentionProbe probe = new TorchAttentionProbe(List.of(new int[] {1}), GRID, false);
+                    if (withGradient) {
+                        latents.setRequiresGradient(true);
+                        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                            denoiser.velocity(latents, prompt, 500f, scalar("input.guidance")[0], probe.asJointHook(0));
+                            gc.backward(probe.classifierInput().sum());
+                        }
+                    } else {
+                        denoiser.velocity(latents, prompt, 500f, scalar("input.guidance")[0], null).toFloatArray();
+                    }
+                }
+                assertEquals(before, ((ai.djl.ndarray.BaseNDManager) generation).getManagedArrays().size(),
+                        "arrays left in the prompt's scope by a call " + (withGradient ? "with" : "without") + " gradients");
+            }
+        }
+    }
+
+    @Test
+    void mapsOfASingleObservedBlockStillCarryTheGradient() {
+        // a probe that observes one block (a one-block model, or a layer filter) concatenates one part
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray latents = input(scope, "input.hidden_states");
+            latents.setRequiresGradient(true);
+            TorchAttentionProbe probe = TorchAttentionProbe.ofLayers(List.of(new int[] {1}, new int[] {2, 3}), java.util.Set.of(0));
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                model.forward(latents, input(scope, "input.encoder_hidden_states"), input(scope, "input.pooled_projections"),
+                        scalar("input.timestep"), scalar("input.guidance"), GRID, GRID, probe.asJointHook(0));
+                NDArray maps = probe.classifierInput();
+                assertEquals(new Shape(2, 2, 16, 16), maps.getShape()); // the default probe resizes to 16
+                gc.backward(maps.mul(maps).sum());
+            }
+            org.junit.jupiter.api.Assertions.assertTrue(latents.getGradient().abs().sum().getFloat() > 0, "no gradient reached the latent");
+        }
+    }
+
+    @Test
     void guidanceIsRequiredByDevAndRefusedBySchnell() {
         try (NDManager scope = manager.newSubManager()) {
             assertThrows(IllegalArgumentException.class, () -> model.forward(input(scope, "input.hidden_states"),
