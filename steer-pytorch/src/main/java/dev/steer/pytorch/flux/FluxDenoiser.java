@@ -1,6 +1,7 @@
 package dev.steer.pytorch.flux;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.steer.pytorch.attention.TorchAttentionProbe;
@@ -78,6 +79,14 @@ public final class FluxDenoiser {
             packed = packed.toType(computeType, false);
             text = text.toType(computeType, false);
             pooled = pooled.toType(computeType, false);
+        }
+        // repeats and casts of the prompt belong to this call, not to the prompt's (generation-long) scope
+        NDManager call = latents.getManager();
+        if (text != prompt.textStates()) {
+            text.attach(call);
+        }
+        if (pooled != prompt.pooled()) {
+            pooled.attach(call);
         }
         float[] t = {timestep / 1000f};
         float[] g = transformer.config().guidanceEmbeds() ? new float[] {guidance} : null;

@@ -21,7 +21,11 @@ public final class Conv2d extends Module {
 
     /** Applies the convolution. */
     public NDArray forward(NDArray x) {
-        return ai.djl.nn.convolutional.Conv2d.conv2d(x, value(weight, x), value(bias, x), stride, padding, new Shape(1, 1))
-                .singletonOrThrow();
+        NDArray w = value(weight, x);
+        NDArray b = value(bias, x);
+        NDArray out = ai.djl.nn.convolutional.Conv2d.conv2d(x, w, b, stride, padding, new Shape(1, 1)).singletonOrThrow();
+        release(weight, w);
+        release(bias, b);
+        return out;
     }
 }

@@ -21,7 +21,12 @@ public final class LayerNorm extends Module {
 
     /** Normalises the last axis of {@code x}. */
     public NDArray forward(NDArray x) {
-        return ai.djl.nn.norm.LayerNorm.layerNorm(x, normalized, value(weight, x), value(bias, x), eps).singletonOrThrow();
+        NDArray w = value(weight, x);
+        NDArray b = value(bias, x);
+        NDArray out = ai.djl.nn.norm.LayerNorm.layerNorm(x, normalized, w, b, eps).singletonOrThrow();
+        release(weight, w);
+        release(bias, b);
+        return out;
     }
 
     /**

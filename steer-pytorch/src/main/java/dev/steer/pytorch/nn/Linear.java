@@ -20,7 +20,13 @@ public final class Linear extends Module {
     /** Applies the layer to the last axis of {@code x}. */
     public NDArray forward(NDArray x) {
         NDArray b = bias == null ? null : value(bias, x);
-        return ai.djl.nn.core.Linear.linear(x, value(weight, x), b).singletonOrThrow();
+        NDArray w = value(weight, x);
+        NDArray out = ai.djl.nn.core.Linear.linear(x, w, b).singletonOrThrow();
+        release(weight, w);
+        if (bias != null) {
+            release(bias, b);
+        }
+        return out;
     }
 
     /** Input features. */

@@ -99,6 +99,18 @@ public abstract class Module {
     }
 
     /**
+     * Releases a value {@link #value(Weight, NDArray)} converted for one op (a weight kept in another
+     * dtype), right after the op: a model kept as bfloat16 or float16 then never holds more than a
+     * layer's conversion at a time instead of a float32 copy of every layer until the call ends. Safe
+     * under autograd: LibTorch's graph holds its own reference to what backward needs.
+     */
+    protected static void release(Weight p, NDArray value) {
+        if (value != null && p.isConversion(value)) {
+            value.close();
+        }
+    }
+
+    /**
      * Moves an array derived from a weight (a reshaped view, say) into the activation's scope:
      * derived arrays are created in the weight's manager and would otherwise live as long as the model.
      */

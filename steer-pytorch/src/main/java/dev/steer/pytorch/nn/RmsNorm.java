@@ -28,7 +28,10 @@ public final class RmsNorm extends Module {
             if (type != DataType.FLOAT32) {
                 normed = normed.toType(type, false);
             }
-            return normed.mul(value(weight, normed));
+            NDArray w = value(weight, normed);
+            NDArray out = normed.mul(w);
+            release(weight, w);
+            return out;
         }
     }
 }

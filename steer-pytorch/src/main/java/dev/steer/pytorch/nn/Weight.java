@@ -52,6 +52,11 @@ public final class Weight {
         return value;
     }
 
+    /** Whether {@code array} is a conversion {@link #valueFor} made (rather than the kept value itself). */
+    public boolean isConversion(NDArray array) {
+        return array != value;
+    }
+
     /** Whether the value is kept in another form than the one computed with (mapped bfloat16 bits). */
     public boolean isBfloat16Bits() {
         return bfloat16Bits;

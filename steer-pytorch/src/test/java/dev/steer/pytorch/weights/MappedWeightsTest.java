@@ -94,6 +94,29 @@ class MappedWeightsTest {
         }
     }
 
+    @Test
+    void aMappedHalfPrecisionModelHoldsNoConversionsAfterItsLayersRan(@TempDir Path tmp) throws IOException {
+        Path file = tmp.resolve("bf16.safetensors");
+        rewrite(DIR.resolve("diffusion_pytorch_model.safetensors"), file, "BF16");
+        try (NDManager manager = NDManager.newBaseManager(); SafetensorsFile g = Conformance.golden("flux-transformer-tiny")) {
+            FluxTransformer2DModel model = new FluxTransformer2DModel(FluxTransformerConfig.load(DIR.resolve("config.json")));
+            ModelWeights.load(model, List.of(file), manager, Map.of(), WeightStorage.MAPPED);
+            try (NDManager call = manager.newSubManager()) {
+                model.forward(call.create(g.readFloats("input.hidden_states"), new Shape(1, 64, 64)),
+                        call.create(g.readFloats("input.encoder_hidden_states"), new Shape(1, 12, 32)),
+                        call.create(g.readFloats("input.pooled_projections"), new Shape(1, 24)), g.readFloats("input.timestep"),
+                        g.readFloats("input.guidance"), 8, 8, null);
+                // each layer's float32 widening is released right after its op, not kept until the call ends
+                long float32Weights = ((ai.djl.ndarray.BaseNDManager) call).getManagedArrays().stream()
+                        .filter(a -> a.getDataType() == DataType.FLOAT32)
+                        .filter(a -> model.namedParameters().values().stream().anyMatch(w -> w.shape().equals(a.getShape())
+                                && a.getShape().dimension() == 2 && a.getShape().get(0) > 64))
+                        .count();
+                assertEquals(0, float32Weights, "widened weights left in the call's scope");
+            }
+        }
+    }
+
     /** Writes every tensor of {@code src} as F16 or BF16 (round to nearest even), as a checkpoint saved in half precision is. */
     static void rewrite(Path src, Path dst, String dtype) throws IOException {
         try (SafetensorsFile st = SafetensorsFile.open(src)) {
