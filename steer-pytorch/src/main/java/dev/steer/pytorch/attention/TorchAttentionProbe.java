@@ -116,7 +116,7 @@ public final class TorchAttentionProbe implements AttentionProbe<NDArray> {
      * [heads, image tokens, text tokens] maps are never materialised.
      */
     public JointAttentionHook asJointHook(int row) {
-        return (layer, textTokens, gridHeight, gridWidth, probabilities) -> {
+        return (layer, textTokens, gridHeight, gridWidth, probabilities, call) -> {
             if (!wants(layer)) {
                 return;
             }
@@ -130,6 +130,7 @@ public final class TorchAttentionProbe implements AttentionProbe<NDArray> {
                 perWord.add(columns.div(textTotal).mean(new int[] {2}));
             }
             onWordMaps(layer, gridHeight, gridWidth, perWord);
+            entries.get(entries.size() - 1).maps().attach(call); // the block's scope closes before the maps are read
         };
     }
 

@@ -3,6 +3,7 @@ package dev.steer.pytorch.flux;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.steer.core.attention.CrossAttentionLayer;
 import dev.steer.core.flux.FluxLatents;
@@ -105,27 +106,50 @@ public final class FluxTransformer2DModel extends Module {
         NDArray text = contextEmbedder.forward(encoderHiddenStates);
         RotaryEmbedding rope = RotaryEmbedding.of(hiddenStates.getManager(), FluxLatents.jointIds(textTokens, gridHeight, gridWidth),
                 config.axesDimsRope(), FluxTransformerConfig.ROPE_THETA).as(hiddenStates.getDataType());
+        // Each block runs in a scope of its own that keeps only the block's outputs: without gradients
+        // a block's intermediates (two [B, heads, L, L] attention tensors among them) are freed as soon
+        // as it ends instead of with the call; under autograd LibTorch's graph keeps what backward needs.
+        NDManager call = hiddenStates.getManager();
         int layer = 0;
         for (FluxTransformerBlock block : blocks) {
-            NDList out = block.forward(image, text, conditioning, rope, observer(hook, layer++, textTokens, gridHeight, gridWidth));
-            image = out.get(0);
-            text = out.get(1);
+            try (NDManager scope = call.newSubManager()) {
+                NDList out = block.forward(view(scope, image), view(scope, text), view(scope, conditioning), rope,
+                        observer(hook, layer++, textTokens, gridHeight, gridWidth, call));
+                image = kept(out.get(0), call);
+                text = kept(out.get(1), call);
+            }
         }
         NDArray joint = NDArrays.concat(new NDList(text, image), 1);
         for (FluxSingleTransformerBlock block : singleBlocks) {
-            joint = block.forward(joint, conditioning, rope, observer(hook, layer++, textTokens, gridHeight, gridWidth));
+            try (NDManager scope = call.newSubManager()) {
+                joint = kept(block.forward(view(scope, joint), view(scope, conditioning), rope,
+                        observer(hook, layer++, textTokens, gridHeight, gridWidth, call)), call);
+            }
         }
         image = joint.get(":, {}:, :", textTokens);
         NDList m = normOut.modulation(conditioning); // scale, shift
         return projOut.forward(AdaptiveNorm.modulate(image, m.get(1), m.get(0)));
     }
 
-    private Consumer<NDArray> observer(JointAttentionHook hook, int layer, int textTokens, int gridHeight, int gridWidth) {
+    private Consumer<NDArray> observer(JointAttentionHook hook, int layer, int textTokens, int gridHeight, int gridWidth, NDManager call) {
         if (hook == null) {
             return null;
         }
         CrossAttentionLayer l = layers.get(layer);
-        return probs -> hook.onJointAttention(l, textTokens, gridHeight, gridWidth, probs);
+        return probs -> hook.onJointAttention(l, textTokens, gridHeight, gridWidth, probs, call);
+    }
+
+    /** A view of {@code x} owned by {@code scope}, so that what is computed from it lands there. */
+    private static NDArray view(NDManager scope, NDArray x) {
+        NDArray v = x.reshape(x.getShape());
+        v.attach(scope);
+        return v;
+    }
+
+    /** Moves a block's output out of the block's scope into the call's. */
+    private static NDArray kept(NDArray out, NDManager call) {
+        out.attach(call);
+        return out;
     }
 
     /** diffusers multiplies in the model's dtype: float32 here. */

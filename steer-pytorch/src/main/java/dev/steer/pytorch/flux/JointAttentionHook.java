@@ -1,6 +1,7 @@
 package dev.steer.pytorch.flux;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import dev.steer.core.attention.CrossAttentionLayer;
 
 /**
@@ -17,7 +18,10 @@ public interface JointAttentionHook {
      * @param textTokens T: the joint sequence is T text tokens followed by the image tokens
      * @param gridHeight image token rows
      * @param gridWidth image token columns
-     * @param probabilities the joint softmax [batch, heads, T + N, T + N] (part of the autograd graph)
+     * @param probabilities the joint softmax [batch, heads, T + N, T + N] (part of the autograd graph); it
+     *     and what is computed from it live only as long as the block
+     * @param call the scope of the whole transformer call: attach to it whatever the hook keeps
      */
-    void onJointAttention(CrossAttentionLayer layer, int textTokens, int gridHeight, int gridWidth, NDArray probabilities);
+    void onJointAttention(CrossAttentionLayer layer, int textTokens, int gridHeight, int gridWidth, NDArray probabilities,
+            NDManager call);
 }

@@ -81,9 +81,9 @@ class FluxTransformer2DModelTest {
             JointAttentionHook hook = probe.asJointHook(0);
             NDArray out = model.forward(input(scope, "input.hidden_states"), input(scope, "input.encoder_hidden_states"),
                     input(scope, "input.pooled_projections"), scalar("input.timestep"), scalar("input.guidance"), GRID, GRID,
-                    (layer, t, h, w, probs) -> {
+                    (layer, t, h, w, probs, call) -> {
                         seen.add(layer);
-                        hook.onJointAttention(layer, t, h, w, probs);
+                        hook.onJointAttention(layer, t, h, w, probs, call);
                     });
             assertClose("flux output.sample", golden.readFloats("output.sample"), out.toFloatArray(), 1e-4);
             assertEquals(model.crossAttentionLayers(), seen);
