@@ -60,7 +60,15 @@ final class Pickle {
         return this;
     }
 
+    /** BININT when {@code v} fits in 32 bits, else LONG1 of 8 bytes. */
     Pickle integer(long v) {
+        if (v != (int) v) {
+            op(0x8a).raw(8);
+            for (int i = 0; i < 8; i++) {
+                raw((int) ((v >>> (8 * i)) & 0xff));
+            }
+            return this;
+        }
         op('J');
         return raw((int) (v & 0xff)).raw((int) ((v >> 8) & 0xff)).raw((int) ((v >> 16) & 0xff)).raw((int) ((v >> 24) & 0xff));
     }
