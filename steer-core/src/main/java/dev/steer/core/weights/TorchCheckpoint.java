@@ -28,10 +28,14 @@ import java.util.zip.ZipFile;
  * (see {@link Unpickler#ALLOWED_GLOBALS}), and each tensor's values are read from its storage entry
  * {@code <name>/data/<key>} (byte order from {@code <name>/byteorder}, little-endian when absent).
  *
- * <p>Everything is bounded ({@link Limits}): the number of zip entries, the pickle's size, each
- * storage's size and their total, memo entries, nesting and string lengths; a storage shorter than
- * its declared size, or than the extent of a tensor viewing it, is refused naming its key. Errors
- * are {@link WeightsFormatException}s naming the file and the problem.
+ * <p>Everything is bounded ({@link Limits}): the number of zip entries, the pickle's size, the
+ * unpickler's stack, objects, container items and memo, nesting and string lengths, tensor
+ * elements, each storage's size and the bytes read from storages. Each storage is read once, after
+ * the whole pickle is known, and only as far as the tensors viewing it reach (a 600 MB storage
+ * behind a one-element tensor costs 4 bytes); a storage declared with two dtypes or sizes, one whose
+ * zip entry is not exactly its declared size, or one shorter than the extent of a tensor viewing it
+ * is refused naming its key. Errors are {@link WeightsFormatException}s naming the file and the
+ * problem, with untrusted values shortened ({@link UntrustedText}).
  *
  * <p>The result is plain Java values (see {@link #root()}) with tensors as {@link TensorData}.
  */
@@ -277,7 +281,7 @@ public final class TorchCheckpoint {
             byte[] pickle = readEntry(zip.getEntry(pkl), limits.maxPickleBytes(), pkl);
             Object root = Unpickler.load(pickle, file, brief(pkl), new Unpickler.Limits(limits.maxMemo(), limits.maxMarkDepth(),
                     limits.maxNesting(), limits.maxStringBytes(), limits.maxStackDepth(), limits.maxObjects(), limits.maxItems()), this);
-            pickle = null;
+            pickle = null; // the tensors may need the heap it takes
             checkHeap();
             Map<PendingTensor, TensorData> read = new IdentityHashMap<>();
             long storageBytesRead = 0;

@@ -22,6 +22,12 @@ import java.util.Set;
  * {@code BUILD} only to OrderedDicts (whose attribute state, e.g. a state dict's {@code _metadata},
  * is ignored). Anything else is refused with a {@link WeightsFormatException} that names it.
  *
+ * <p>Every resource a pickle can make it spend has a budget ({@link Limits}): values on the stack,
+ * objects created, items put into containers, memo indices, open MARKs, string lengths and, checked
+ * on the result, nesting (which also refuses a container that contains itself). A tuple used as a
+ * dict key is checked to be small and shallow before it is hashed, so a tuple built from itself
+ * forty times, or a self-containing list, is refused instead of hashed.
+ *
  * <p>Values come out as plain Java: dicts as {@link LinkedHashMap} (keys in pickle order), lists
  * and tuples as {@link List}, str as {@link String}, int as {@link Long}, float as {@link Double},
  * bool as {@link Boolean}, None as null, bytes as {@code byte[]}, tensors as whatever the
