@@ -32,9 +32,11 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class GradientSection implements AutoCloseable {
     private static final ReentrantLock LOCK = new ReentrantLock(true);
-    private static volatile long waitedNanos;
+    private static final java.util.concurrent.atomic.AtomicLong WAITED_NANOS = new java.util.concurrent.atomic.AtomicLong();
+    private static final java.util.concurrent.atomic.AtomicLong HELD_NANOS = new java.util.concurrent.atomic.AtomicLong();
 
     private final GradientCollector collector;
+    private final long openedNanos = System.nanoTime();
     private boolean closed;
 
     private GradientSection(GradientCollector collector) {
@@ -50,7 +52,7 @@ public final class GradientSection implements AutoCloseable {
     public static GradientSection open(Engine engine) {
         long t0 = System.nanoTime();
         LOCK.lock();
-        waitedNanos += System.nanoTime() - t0;
+        WAITED_NANOS.addAndGet(System.nanoTime() - t0);
         try {
             return new GradientSection(engine.newGradientCollector());
         } catch (RuntimeException | Error e) {
@@ -69,7 +71,12 @@ public final class GradientSection implements AutoCloseable {
      * serialisation of gradient sections costs concurrent callers).
      */
     public static long waitedMillis() {
-        return TimeUnit.NANOSECONDS.toMillis(waitedNanos);
+        return TimeUnit.NANOSECONDS.toMillis(WAITED_NANOS.get());
+    }
+
+    /** Total time sections have been open since the JVM started (the part of the work that is serialised). */
+    public static long heldMillis() {
+        return TimeUnit.NANOSECONDS.toMillis(HELD_NANOS.get());
     }
 
     /** Back-propagates from {@code target} (a scalar) to every array that requires a gradient. */
@@ -87,6 +94,7 @@ public final class GradientSection implements AutoCloseable {
         try {
             collector.close();
         } finally {
+            HELD_NANOS.addAndGet(System.nanoTime() - openedNanos);
             LOCK.unlock();
         }
     }

@@ -14,8 +14,6 @@ import dev.steer.core.testing.Conformance;
 import dev.steer.pytorch.nn.GradientSection;
 import dev.steer.pytorch.testing.TinyModels;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -55,25 +53,25 @@ class ConcurrentSteeringTest {
         second.close();
     }
 
-    private static GenerationRequest request(String prompt, long seed) {
-        SteeringRequest steering = SteeringRequest.fromPrompt()
-                .withConfig(SteeringConfig.DEFAULTS.withMaxIterations(3).withStepSize(1e3f));
-        return GenerationRequest.builder(prompt).optSteps(6).optSize(64, 64).optSeed(seed).optSteering(steering).build();
+    private static GenerationRequest request(String prompt, long seed, boolean steered) {
+        GenerationRequest.Builder b = GenerationRequest.builder(prompt).optSteps(6).optSize(64, 64).optSeed(seed);
+        if (steered) {
+            b.optSteering(SteeringRequest.fromPrompt().withConfig(SteeringConfig.DEFAULTS.withMaxIterations(3).withStepSize(1e3f)));
+        }
+        return b.build();
     }
 
     private record Run(GenerationResult result, long startNanos, long endNanos) {
     }
 
-    private static Run run(StableDiffusion sd, GenerationRequest request) throws Exception {
+    private static Run run(StableDiffusion sd, GenerationRequest request) {
         long t0 = System.nanoTime();
         GenerationResult r = sd.generate(request);
         return new Run(r, t0, System.nanoTime());
     }
 
-    @Test
-    void twoPipelinesSteerAtOnceWithTheirSequentialResults() throws Exception {
-        GenerationRequest a = request("a photo of a dog right of a teddy bear", 3);
-        GenerationRequest b = request("a red cup above a blue book", 11);
+    /** Runs a on the first pipeline and b on the second, one after the other, then on two threads at once; compares. */
+    private static void sequentialThenConcurrent(GenerationRequest a, GenerationRequest b, String what) throws Exception {
         // warm both up (first native calls, allocator), then the sequential reference
         run(first, a);
         run(second, b);
@@ -83,10 +81,12 @@ class ConcurrentSteeringTest {
         long sequentialMs = (System.nanoTime() - s0) / 1_000_000;
 
         long waitedBefore = GradientSection.waitedMillis();
+        long heldBefore = GradientSection.heldMillis();
         CyclicBarrier start = new CyclicBarrier(2);
         ExecutorService pool = Executors.newFixedThreadPool(2);
         long c0 = System.nanoTime();
-        List<Run> concurrent = new ArrayList<>();
+        Run conA;
+        Run conB;
         try {
             Future<Run> fa = pool.submit(() -> {
                 start.await();
@@ -96,24 +96,34 @@ class ConcurrentSteeringTest {
                 start.await();
                 return run(second, b);
             });
-            concurrent.add(fa.get());
-            concurrent.add(fb.get());
+            conA = fa.get();
+            conB = fb.get();
         } finally {
             pool.shutdown();
         }
         long concurrentMs = (System.nanoTime() - c0) / 1_000_000;
-        Run conA = concurrent.get(0);
-        Run conB = concurrent.get(1);
         assertTrue(conA.startNanos() < conB.endNanos() && conB.startNanos() < conA.endNanos(), "the two generations overlapped");
-        System.out.printf("two tiny SD pipelines steering 3 of 6 steps: sequential %d ms, two threads %d ms, "
-                + "waiting for the gradient lock %d ms%n", sequentialMs, concurrentMs, GradientSection.waitedMillis() - waitedBefore);
-
+        System.out.printf("two tiny SD pipelines, %s: one after the other %d ms, on two threads %d ms; gradient sections open %d ms, "
+                + "threads waited for them %d ms%n", what, sequentialMs, concurrentMs, GradientSection.heldMillis() - heldBefore,
+                GradientSection.waitedMillis() - waitedBefore);
         same(seqA.result(), conA.result());
         same(seqB.result(), conB.result());
     }
 
+    @Test
+    void twoPipelinesSteerAtOnceWithTheirSequentialResults() throws Exception {
+        sequentialThenConcurrent(request("a photo of a dog right of a teddy bear", 3, true),
+                request("a red cup above a blue book", 11, true), "steering 3 of 6 steps");
+    }
+
+    @Test
+    void twoPipelinesGenerateAtOnceWithTheirSequentialResults() throws Exception {
+        sequentialThenConcurrent(request("a photo of a dog right of a teddy bear", 3, false),
+                request("a red cup above a blue book", 11, false), "vanilla");
+    }
+
     private static void same(GenerationResult expected, GenerationResult actual) {
-        assertEquals(3, actual.steering().size());
+        assertEquals(expected.steering().size(), actual.steering().size());
         for (int i = 0; i < expected.steering().size(); i++) {
             SteeringStepReport e = expected.steering().get(i);
             SteeringStepReport r = actual.steering().get(i);
