@@ -129,10 +129,12 @@ class HostileCheckpointsTest {
         Path file = bomb("bomb2", first, mb600);
         TensorData w = assertTimeout(SECOND, () -> (TensorData) TorchCheckpoint.read(file).dict().get("w"));
         assertArrayEquals(new float[] {0f}, w.floats());
-        // its last element would mean inflating all 600 MB for 4 bytes: more than the read budget
+        // its last element would mean inflating all of it for 4 bytes: more than the read budget
+        // (64 MB here: the budget is 4 times what the tensors need plus 1 MiB, whatever the size)
+        long mb64 = 64L << 20;
         Pickle last = new Pickle().proto().op('}').str("w")
-                .tensor("FloatStorage", "0", mb600 / 4, mb600 / 4 - 1, new long[] {1}, new long[] {1}).op('s').op('.');
-        String m = refusal(bomb("bomb3", last, mb600));
+                .tensor("FloatStorage", "0", mb64 / 4, mb64 / 4 - 1, new long[] {1}, new long[] {1}).op('s').op('.');
+        String m = refusal(bomb("bomb3", last, mb64));
         assertTrue(m.contains("storage '0'") && m.contains("need 4 bytes"), m);
     }
 
