@@ -40,7 +40,10 @@ import java.util.Objects;
  * <p>Each generation (or {@link #generateAll} call) runs in one {@link GenerationScope}, closed when
  * it ends, fails or is cancelled, so native memory does not grow across generations. Before every
  * denoiser call the engine checks the request's {@link Cancellation} and the thread's interrupt
- * status. Not thread-safe: use one engine per thread.
+ * status. Not thread-safe: use one engine per thread. Engines on different threads may run at the
+ * same time, steering included; a backend whose gradient machinery is process-wide serialises its
+ * gradient sections itself (LibTorch: {@code dev.steer.pytorch.nn.GradientSection}), so results
+ * equal those of running the same requests one after the other.
  *
  * @param <E> the backend's encoded-prompt type
  */

@@ -9,6 +9,7 @@ import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 import dev.steer.core.model.ModelConfigException;
 import dev.steer.core.steering.ClassifierTimesteps;
+import dev.steer.core.weights.UntrustedText;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
@@ -331,7 +332,7 @@ public record RelationClassifierConfig(int dModel, int mapSize, int numTimesteps
         int integer(String key) {
             Object v = get(key);
             if (!(v instanceof Long l) || l < Integer.MIN_VALUE || l > Integer.MAX_VALUE) {
-                throw new ModelConfigException(file, "key '" + prefix + key + "' should be an integer, found " + v);
+                throw new ModelConfigException(file, "key '" + prefix + key + "' should be an integer, found " + UntrustedText.brief(v));
             }
             return (int) (long) l;
         }
@@ -343,7 +344,7 @@ public record RelationClassifierConfig(int dModel, int mapSize, int numTimesteps
         double number(String key) {
             Object v = get(key);
             if (!(v instanceof Number n)) {
-                throw new ModelConfigException(file, "key '" + prefix + key + "' should be a number, found " + v);
+                throw new ModelConfigException(file, "key '" + prefix + key + "' should be a number, found " + UntrustedText.brief(v));
             }
             return n.doubleValue();
         }
@@ -351,7 +352,7 @@ public record RelationClassifierConfig(int dModel, int mapSize, int numTimesteps
         boolean bool(String key) {
             Object v = get(key);
             if (!(v instanceof Boolean b)) {
-                throw new ModelConfigException(file, "key '" + prefix + key + "' should be true or false, found " + v);
+                throw new ModelConfigException(file, "key '" + prefix + key + "' should be true or false, found " + UntrustedText.brief(v));
             }
             return b;
         }
@@ -359,12 +360,12 @@ public record RelationClassifierConfig(int dModel, int mapSize, int numTimesteps
         List<Integer> integers(String key) {
             Object v = get(key);
             if (!(v instanceof List<?> l)) {
-                throw new ModelConfigException(file, "key '" + prefix + key + "' should be a list of integers, found " + v);
+                throw new ModelConfigException(file, "key '" + prefix + key + "' should be a list of integers, found " + UntrustedText.brief(v));
             }
             List<Integer> out = new ArrayList<>();
             for (Object o : l) {
                 if (!(o instanceof Long n) || n < Integer.MIN_VALUE || n > Integer.MAX_VALUE) {
-                    throw new ModelConfigException(file, "key '" + prefix + key + "' should be a list of integers, found " + o);
+                    throw new ModelConfigException(file, "key '" + prefix + key + "' should be a list of integers, found " + UntrustedText.brief(o));
                 }
                 out.add((int) (long) n);
             }
@@ -379,7 +380,7 @@ public record RelationClassifierConfig(int dModel, int mapSize, int numTimesteps
             List<String> out = new ArrayList<>();
             for (Object o : l) {
                 if (!(o instanceof String s)) {
-                    throw new ModelConfigException(file, "key '" + prefix + key + "' should be a list of strings, found " + o);
+                    throw new ModelConfigException(file, "key '" + prefix + key + "' should be a list of strings, found " + UntrustedText.brief(o));
                 }
                 out.add(s);
             }
@@ -389,7 +390,7 @@ public record RelationClassifierConfig(int dModel, int mapSize, int numTimesteps
         void refuseUnless(String key, String supported) {
             Object v = get(key);
             if (!supported.equals(v)) {
-                throw new ModelConfigException(file, "unsupported option " + prefix + key + "=" + v + "; this library implements "
+                throw new ModelConfigException(file, "unsupported option " + prefix + key + "=" + UntrustedText.brief(v) + "; this library implements "
                         + "only '" + supported + "' (the published classifier)");
             }
         }

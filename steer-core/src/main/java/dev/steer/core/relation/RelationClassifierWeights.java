@@ -4,6 +4,7 @@ import dev.steer.core.model.ModelConfigException;
 import dev.steer.core.weights.SafetensorsFile;
 import dev.steer.core.weights.TensorData;
 import dev.steer.core.weights.TorchCheckpoint;
+import dev.steer.core.weights.UntrustedText;
 import dev.steer.core.weights.WeightsFormatException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -188,11 +189,11 @@ public record RelationClassifierWeights(Path source, RelationClassifierConfig co
         for (String key : List.of("model_state_dict", "config", "input_channels")) {
             if (!top.containsKey(key)) {
                 throw new WeightsFormatException(file, "not a published relation-classifier checkpoint: no '" + key + "' entry (entries: "
-                        + top.keySet() + ")");
+                        + UntrustedText.brief(List.copyOf(top.keySet())) + ")");
             }
         }
         if (!(top.get("input_channels") instanceof Long channels) || channels < 1 || channels > Integer.MAX_VALUE) {
-            throw new WeightsFormatException(file, "'input_channels' is " + top.get("input_channels") + ", not a positive integer");
+            throw new WeightsFormatException(file, "'input_channels' is " + UntrustedText.brief(top.get("input_channels")) + ", not a positive integer");
         }
         RelationClassifierConfig config = RelationClassifierConfig.fromCheckpoint(file, top.get("config"), classNames(file, top),
                 (int) (long) channels, top.get("training_config"));
@@ -205,8 +206,8 @@ public record RelationClassifierWeights(Path source, RelationClassifierConfig co
         if (top.get("idx_to_rel_name") instanceof Map<?, ?> m) {
             for (Map.Entry<?, ?> en : m.entrySet()) {
                 if (!(en.getKey() instanceof Long i) || !(en.getValue() instanceof String n)) {
-                    throw new WeightsFormatException(file, "'idx_to_rel_name' should map integers to names, has " + en.getKey() + ": "
-                            + en.getValue());
+                    throw new WeightsFormatException(file, "'idx_to_rel_name' should map integers to names, has " + UntrustedText.brief(en.getKey()) + ": "
+                            + UntrustedText.brief(en.getValue()));
                 }
                 byIndex.put(i, n);
             }
@@ -224,7 +225,7 @@ public record RelationClassifierWeights(Path source, RelationClassifierConfig co
         for (long i = 0; i < byIndex.size(); i++) {
             String n = byIndex.get(i);
             if (n == null) {
-                throw new WeightsFormatException(file, "class indices are not 0.." + (byIndex.size() - 1) + ": " + byIndex.keySet());
+                throw new WeightsFormatException(file, "class indices are not 0.." + (byIndex.size() - 1) + ": " + UntrustedText.brief(List.copyOf(byIndex.keySet())));
             }
             names.add(n);
         }
@@ -237,8 +238,8 @@ public record RelationClassifierWeights(Path source, RelationClassifierConfig co
         TreeSet<String> unexpected = new TreeSet<>(state.keySet());
         unexpected.removeAll(expected.keySet());
         if (!unexpected.isEmpty()) {
-            throw new WeightsFormatException(file, unexpected.size() + " tensors that the config does not describe, e.g. '"
-                    + unexpected.first() + "': the config and the weights belong to different models");
+            throw new WeightsFormatException(file, unexpected.size() + " tensors that the config does not describe, e.g. "
+                    + UntrustedText.brief(unexpected.first()) + ": the config and the weights belong to different models");
         }
         Map<String, TensorData> out = new LinkedHashMap<>();
         for (Map.Entry<String, long[]> e : expected.entrySet()) {

@@ -8,8 +8,9 @@ import java.util.List;
  * the classifier loss for one triplet (cycling through the prompt's triplets), stop when it is at
  * or below the step's target, otherwise take a plain gradient step z <- z - alpha * grad.
  *
- * <p>A non-finite loss or gradient never reaches the image: the update that led to it is undone,
- * steering of that step stops, and the report says why. The same algorithm serves both backends;
+ * <p>A non-finite loss, gradient or updated latent never reaches the image: the update that led to
+ * it (or the update itself, when it overflows the latent) is undone, steering of that step stops,
+ * and the report says why. This holds with or without the final evaluation. The same algorithm serves both backends;
  * only the {@link SteeringObjective} (exact or estimated gradient) differs.
  */
 public final class GradientSteerer implements Steerer {
@@ -85,8 +86,16 @@ public final class GradientSteerer implements Steerer {
             }
             System.arraycopy(latent, 0, previous, 0, latent.length);
             float[] g = e.gradient();
+            boolean finite = true;
             for (int i = 0; i < latent.length; i++) {
                 latent[i] -= alpha * g[i];
+                finite &= Float.isFinite(latent[i]);
+            }
+            if (!finite) {
+                // a finite gradient times the step size can still overflow float: never keep that
+                System.arraycopy(previous, 0, latent, 0, latent.length);
+                abandoned = "the update at iteration " + it + " made the latent non-finite (overflow): it was undone";
+                break;
             }
             iterations++;
         }

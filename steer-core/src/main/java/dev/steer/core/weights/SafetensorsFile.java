@@ -1,14 +1,14 @@
 package dev.steer.core.weights;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
+import com.google.gson.Strictness;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -25,15 +25,34 @@ import java.util.Map;
  *
  * <p>The header is parsed with strict bounds (its length, every offset and every size are checked
  * against the file before anything is read), so a truncated or hostile file is refused with a
- * {@link WeightsFormatException} naming the file and the problem. Tensor data is never copied
+ * {@link WeightsFormatException} naming the file and the problem. The rules are the reference
+ * implementation's ({@code huggingface/safetensors}, {@code Metadata::validate}): the header is
+ * strict UTF-8 JSON, one object; {@code __metadata__}, if present, maps names to strings; every
+ * other name is unique and maps to exactly {@code dtype} (an exact, upper-case name such as
+ * {@code F32} or {@code BF16}), {@code shape} and {@code data_offsets}; each tensor's byte length
+ * equals its element count times its dtype's size (computed without overflow); and, sorted by
+ * offset, the tensors tile the data section from 0 to the end of the file with no gap, overlap or
+ * trailing byte. Budgets: a header of at most {@link #MAX_HEADER_BYTES}, at most
+ * {@link #MAX_TENSORS} tensors of rank at most {@link #MAX_RANK}; the memory a header takes is
+ * therefore bounded by a small multiple of its size. Tensor data is never copied
  * through the Java heap unless asked for ({@link #readFloats}): {@link #map} memory-maps one tensor,
  * so files larger than 2 GB (the SD 1.5 UNet in float32 is 3.4 GB) are read tensor by tensor.
  */
 public final class SafetensorsFile implements AutoCloseable {
-    /** Headers larger than this are refused; real checkpoints have headers of a few hundred KB. */
-    public static final long MAX_HEADER_BYTES = 100L << 20;
+    /**
+     * Headers larger than this are refused. Real checkpoints have headers of a few hundred KB (the
+     * FLUX transformer's is about 100 KB, a LoRA with training metadata a few MB); the reference
+     * implementation's limit is 100 MB, which a streaming parse could hold but not in a small heap.
+     */
+    public static final long MAX_HEADER_BYTES = 16L << 20;
 
-    private static final int MAX_RANK = 8;
+    /** Files listing more tensors than this are refused (the SD 1.5 UNet has 686, FLUX.1 about 1,700). */
+    public static final int MAX_TENSORS = 1 << 16;
+
+    /** Tensors of higher rank are refused (diffusion checkpoints go up to 5). */
+    public static final int MAX_RANK = 8;
+
+    private static final int MAX_JSON_NESTING = 8;
 
     private final Path path;
     private final FileChannel channel;
@@ -79,10 +98,9 @@ public final class SafetensorsFile implements AutoCloseable {
             }
             ByteBuffer headerBuf = ByteBuffer.allocate((int) headerLen);
             readFully(channel, headerBuf, 8, path);
-            String json = new String(headerBuf.array(), StandardCharsets.UTF_8);
             long dataStart = 8 + headerLen;
             Map<String, String> metadata = new LinkedHashMap<>();
-            Map<String, TensorInfo> tensors = parseHeader(path, json, dataStart, fileSize - dataStart, metadata);
+            Map<String, TensorInfo> tensors = parseHeader(path, headerBuf.array(), dataStart, fileSize - dataStart, metadata);
             return new SafetensorsFile(path, channel, tensors, Collections.unmodifiableMap(metadata));
         } catch (IOException e) {
             closeQuietly(channel);
@@ -93,89 +111,209 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
-    private static Map<String, TensorInfo> parseHeader(Path path, String json, long dataStart, long dataSize,
+    private static Map<String, TensorInfo> parseHeader(Path path, byte[] header, long dataStart, long dataSize,
             Map<String, String> metadataOut) {
-        JsonObject root;
-        try {
-            JsonElement parsed = JsonParser.parseString(json);
-            if (!parsed.isJsonObject()) {
+        java.io.Reader text = new java.io.InputStreamReader(new java.io.ByteArrayInputStream(header),
+                StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT));
+        Map<String, TensorInfo> out = new LinkedHashMap<>();
+        boolean sawMetadata = false;
+        try (JsonReader r = new JsonReader(text)) {
+            r.setStrictness(Strictness.STRICT);
+            r.setNestingLimit(MAX_JSON_NESTING);
+            if (r.peek() != JsonToken.BEGIN_OBJECT) {
                 throw new WeightsFormatException(path, "header is not a JSON object");
             }
-            root = parsed.getAsJsonObject();
-        } catch (JsonParseException e) {
-            throw new WeightsFormatException(path, "header is not valid JSON: " + e.getMessage(), e);
-        }
-        Map<String, TensorInfo> out = new LinkedHashMap<>();
-        for (Map.Entry<String, JsonElement> e : root.entrySet()) {
-            String name = e.getKey();
-            if ("__metadata__".equals(name)) {
-                if (e.getValue().isJsonObject()) {
-                    for (Map.Entry<String, JsonElement> m : e.getValue().getAsJsonObject().entrySet()) {
-                        metadataOut.put(m.getKey(), m.getValue().isJsonPrimitive() ? m.getValue().getAsString() : m.getValue().toString());
+            r.beginObject();
+            while (r.hasNext()) {
+                String name = r.nextName();
+                if ("__metadata__".equals(name)) {
+                    if (sawMetadata) {
+                        throw new WeightsFormatException(path, "header holds '__metadata__' twice");
                     }
+                    sawMetadata = true;
+                    readMetadata(path, r, metadataOut);
+                    continue;
                 }
-                continue;
-            }
-            if (!e.getValue().isJsonObject()) {
-                throw new WeightsFormatException(path, "tensor '" + name + "': header entry is not an object");
-            }
-            JsonObject t = e.getValue().getAsJsonObject();
-            String dtypeName = t.has("dtype") && t.get("dtype").isJsonPrimitive() ? t.get("dtype").getAsString() : null;
-            TensorDType dtype = TensorDType.fromSafetensors(dtypeName);
-            if (dtype == null) {
-                throw new WeightsFormatException(path, "tensor '" + name + "': unknown or unsupported dtype '" + dtypeName + "'");
-            }
-            long[] shape = longArray(path, name, "shape", t.get("shape"), MAX_RANK);
-            long[] offsets = longArray(path, name, "data_offsets", t.get("data_offsets"), 2);
-            if (offsets.length != 2) {
-                throw new WeightsFormatException(path, "tensor '" + name + "': data_offsets must hold two numbers");
-            }
-            long begin = offsets[0];
-            long end = offsets[1];
-            if (begin < 0 || end < begin || end > dataSize) {
-                throw new WeightsFormatException(path, "tensor '" + name + "': data_offsets [" + begin + ", " + end
-                        + "] lie outside the data section (" + dataSize + " bytes): truncated or corrupt");
-            }
-            long count = 1;
-            for (long d : shape) {
-                if (d < 0) {
-                    throw new WeightsFormatException(path, "tensor '" + name + "': negative dimension in shape");
+                if (out.containsKey(name)) {
+                    throw new WeightsFormatException(path, "tensor '" + brief(name) + "' is named twice in the header");
                 }
-                count = Math.multiplyExact(count, d);
+                if (out.size() >= MAX_TENSORS) {
+                    throw new WeightsFormatException(path, "header lists more than " + MAX_TENSORS + " tensors");
+                }
+                out.put(name, readEntry(path, r, name, dataStart, dataSize));
             }
-            long expected = Math.multiplyExact(count, dtype.bytes());
-            if (end - begin != expected) {
-                throw new WeightsFormatException(path, "tensor '" + name + "': " + (end - begin) + " bytes of data but dtype "
-                        + dtype + " and shape " + java.util.Arrays.toString(shape) + " need " + expected);
+            r.endObject();
+            if (r.peek() != JsonToken.END_DOCUMENT) {
+                throw new WeightsFormatException(path, "header has content after its JSON object");
             }
-            out.put(name, new TensorInfo(name, dtype, shape, dataStart + begin, end - begin));
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new WeightsFormatException(path, "header is not valid UTF-8", e);
+        } catch (IOException | IllegalStateException | NumberFormatException | JsonParseException e) {
+            throw new WeightsFormatException(path, "header is not valid JSON: " + brief(String.valueOf(e.getMessage())), e);
         }
+        checkLayout(path, out, dataStart, dataSize);
         return Collections.unmodifiableMap(out);
     }
 
-    private static long[] longArray(Path path, String tensor, String field, JsonElement el, int maxLen) {
-        if (el == null || !el.isJsonArray()) {
-            throw new WeightsFormatException(path, "tensor '" + tensor + "': missing or malformed '" + field + "'");
+    /** {@code __metadata__}: an object of string values, as the reference implementation requires. */
+    private static void readMetadata(Path path, JsonReader r, Map<String, String> metadataOut) throws IOException {
+        if (r.peek() != JsonToken.BEGIN_OBJECT) {
+            throw new WeightsFormatException(path, "'__metadata__' is not an object of strings");
         }
-        JsonArray arr = el.getAsJsonArray();
-        if (arr.size() > maxLen) {
-            throw new WeightsFormatException(path, "tensor '" + tensor + "': '" + field + "' has " + arr.size()
-                    + " entries, at most " + maxLen + " expected");
-        }
-        long[] out = new long[arr.size()];
-        for (int i = 0; i < out.length; i++) {
-            JsonElement v = arr.get(i);
-            if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isNumber()) {
-                throw new WeightsFormatException(path, "tensor '" + tensor + "': '" + field + "' holds a non-number");
+        r.beginObject();
+        while (r.hasNext()) {
+            String key = r.nextName();
+            if (r.peek() != JsonToken.STRING) {
+                throw new WeightsFormatException(path, "'__metadata__' entry '" + brief(key) + "' is not a string");
             }
+            if (metadataOut.put(key, r.nextString()) != null) {
+                throw new WeightsFormatException(path, "'__metadata__' holds '" + brief(key) + "' twice");
+            }
+        }
+        r.endObject();
+    }
+
+    private static TensorInfo readEntry(Path path, JsonReader r, String name, long dataStart, long dataSize) throws IOException {
+        String what = "tensor '" + brief(name) + "'";
+        if (r.peek() != JsonToken.BEGIN_OBJECT) {
+            throw new WeightsFormatException(path, what + ": header entry is not an object");
+        }
+        String dtypeName = null;
+        long[] shape = null;
+        long[] offsets = null;
+        r.beginObject();
+        while (r.hasNext()) {
+            String field = r.nextName();
+            switch (field) {
+                case "dtype" -> {
+                    if (dtypeName != null || r.peek() != JsonToken.STRING) {
+                        throw new WeightsFormatException(path, what + ": 'dtype' is repeated or not a string");
+                    }
+                    dtypeName = r.nextString();
+                }
+                case "shape" -> {
+                    if (shape != null) {
+                        throw new WeightsFormatException(path, what + ": 'shape' is repeated");
+                    }
+                    shape = longArray(path, what, "shape", r, MAX_RANK);
+                }
+                case "data_offsets" -> {
+                    if (offsets != null) {
+                        throw new WeightsFormatException(path, what + ": 'data_offsets' is repeated");
+                    }
+                    offsets = longArray(path, what, "data_offsets", r, 2);
+                }
+                default -> throw new WeightsFormatException(path, what + ": unexpected field '" + brief(field) + "'");
+            }
+        }
+        r.endObject();
+        if (dtypeName == null || shape == null || offsets == null) {
+            throw new WeightsFormatException(path, what + ": missing '" + (dtypeName == null ? "dtype" : shape == null ? "shape"
+                    : "data_offsets") + "'");
+        }
+        TensorDType dtype = TensorDType.fromSafetensors(dtypeName);
+        if (dtype == null) {
+            throw new WeightsFormatException(path, what + ": unknown or unsupported dtype '" + brief(dtypeName) + "' (dtype names "
+                    + "are exact and upper case; this reader supports " + java.util.Arrays.toString(TensorDType.values()) + ")");
+        }
+        if (offsets.length != 2) {
+            throw new WeightsFormatException(path, what + ": data_offsets must hold two numbers");
+        }
+        long begin = offsets[0];
+        long end = offsets[1];
+        if (begin < 0 || end < begin || end > dataSize) {
+            throw new WeightsFormatException(path, what + ": data_offsets [" + begin + ", " + end
+                    + "] lie outside the data section (" + dataSize + " bytes): truncated or corrupt");
+        }
+        long count = 1;
+        for (long d : shape) {
+            if (d < 0) {
+                throw new WeightsFormatException(path, what + ": negative dimension in shape " + java.util.Arrays.toString(shape));
+            }
+            count = multiplyOrMinus(count, d);
+        }
+        long expected = count < 0 ? -1 : multiplyOrMinus(count, dtype.bytes());
+        if (expected < 0) {
+            throw new WeightsFormatException(path, what + ": shape " + java.util.Arrays.toString(shape) + " of " + dtype
+                    + " overflows a 64-bit byte count");
+        }
+        if (end - begin != expected) {
+            throw new WeightsFormatException(path, what + ": " + (end - begin) + " bytes of data but dtype "
+                    + dtype + " and shape " + java.util.Arrays.toString(shape) + " need " + expected);
+        }
+        return new TensorInfo(name, dtype, shape, dataStart + begin, end - begin);
+    }
+
+    /** a * b for non-negative a and b, or -1 when it overflows a long. */
+    private static long multiplyOrMinus(long a, long b) {
+        if (a < 0 || b < 0) {
+            return -1;
+        }
+        long hi = Math.multiplyHigh(a, b);
+        long lo = a * b;
+        return hi != 0 || lo < 0 ? -1 : lo;
+    }
+
+    /**
+     * The reference implementation's layout rules: sorted by offset, the tensors tile the data
+     * section from 0 to its end, each starting where the previous one ends (no gap, no overlap, no
+     * trailing bytes).
+     */
+    private static void checkLayout(Path path, Map<String, TensorInfo> tensors, long dataStart, long dataSize) {
+        List<TensorInfo> sorted = new ArrayList<>(tensors.values());
+        sorted.sort(java.util.Comparator.comparingLong(TensorInfo::dataOffset).thenComparingLong(TensorInfo::byteLength));
+        long expected = 0;
+        TensorInfo previous = null;
+        for (TensorInfo t : sorted) {
+            long begin = t.dataOffset() - dataStart;
+            if (begin != expected) {
+                String where = previous == null ? "the data section starts at 0" : "tensor '" + brief(previous.name()) + "' ends at "
+                        + expected;
+                throw new WeightsFormatException(path, "tensor '" + brief(t.name()) + "' starts at data offset " + begin + " but "
+                        + where + ": " + (begin < expected ? "overlapping tensors" : "a gap between tensors")
+                        + " (the format requires them contiguous from 0, without overlap)");
+            }
+            expected = begin + t.byteLength();
+            previous = t;
+        }
+        if (expected != dataSize) {
+            throw new WeightsFormatException(path, "the tensors cover " + expected + " of the " + dataSize
+                    + " bytes after the header: " + (dataSize - expected) + " trailing bytes (the format forbids them)");
+        }
+    }
+
+    /** An untrusted string as it may appear in a message: at most 200 characters. */
+    private static String brief(String s) {
+        return s.length() <= 200 ? s : s.substring(0, 200) + "... (" + s.length() + " characters)";
+    }
+
+    private static long[] longArray(Path path, String what, String field, JsonReader r, int maxLen) throws IOException {
+        if (r.peek() != JsonToken.BEGIN_ARRAY) {
+            throw new WeightsFormatException(path, what + ": malformed '" + field + "' (not an array)");
+        }
+        long[] out = new long[maxLen];
+        int n = 0;
+        r.beginArray();
+        while (r.hasNext()) {
+            if (n == maxLen) {
+                throw new WeightsFormatException(path, what + ": '" + field + "' has more than " + maxLen + " entries");
+            }
+            if (r.peek() != JsonToken.NUMBER) {
+                throw new WeightsFormatException(path, what + ": '" + field + "' holds a non-number");
+            }
+            String v = r.nextString();
             try {
-                out[i] = new java.math.BigDecimal(v.getAsString()).longValueExact();
+                if (v.length() > 32) {
+                    throw new NumberFormatException();
+                }
+                out[n++] = new java.math.BigDecimal(v).longValueExact();
             } catch (ArithmeticException | NumberFormatException ex) {
-                throw new WeightsFormatException(path, "tensor '" + tensor + "': '" + field + "' holds " + v.getAsString()
-                        + ", not a 64-bit integer");
+                throw new WeightsFormatException(path, what + ": '" + field + "' holds " + brief(v) + ", not a 64-bit integer");
             }
         }
-        return out;
+        r.endArray();
+        return java.util.Arrays.copyOf(out, n);
     }
 
     /** The file this view reads. */

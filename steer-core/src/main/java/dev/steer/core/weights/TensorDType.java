@@ -1,7 +1,5 @@
 package dev.steer.core.weights;
 
-import java.util.Locale;
-
 /** The element types a safetensors file may hold that this library reads. */
 public enum TensorDType {
     F64(8),
@@ -31,15 +29,19 @@ public enum TensorDType {
         return this == F64 || this == F32 || this == F16 || this == BF16;
     }
 
-    /** Parses the dtype string of a safetensors header; returns null when it is not known. */
+    /**
+     * Parses the dtype string of a safetensors header, exactly as the format spells it ({@code F32},
+     * not {@code f32}); returns null when it is not one of these.
+     */
     public static TensorDType fromSafetensors(String name) {
         if (name == null) {
             return null;
         }
-        try {
-            return valueOf(name.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            return null;
+        for (TensorDType t : values()) {
+            if (t.name().equals(name)) {
+                return t;
+            }
         }
+        return null;
     }
 }

@@ -11,7 +11,10 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Enumeration;
-import java.util.HashMap;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.zip.ZipEntry;
@@ -25,33 +28,74 @@ import java.util.zip.ZipFile;
  * (see {@link Unpickler#ALLOWED_GLOBALS}), and each tensor's values are read from its storage entry
  * {@code <name>/data/<key>} (byte order from {@code <name>/byteorder}, little-endian when absent).
  *
- * <p>Everything is bounded ({@link Limits}): the number of zip entries, the pickle's size, each
- * storage's size and their total, memo entries, nesting and string lengths; a storage shorter than
- * its declared size, or than the extent of a tensor viewing it, is refused naming its key. Errors
- * are {@link WeightsFormatException}s naming the file and the problem.
+ * <p>Everything is bounded ({@link Limits}): the number of zip entries, the pickle's size, the
+ * unpickler's stack, objects, container items and memo, nesting and string lengths, tensor
+ * elements, each storage's size and the bytes read from storages. Each storage is read once, after
+ * the whole pickle is known, and only as far as the tensors viewing it reach (a 600 MB storage
+ * behind a one-element tensor costs 4 bytes); a storage declared with two dtypes or sizes, one whose
+ * zip entry is not exactly its declared size, or one shorter than the extent of a tensor viewing it
+ * is refused naming its key. Errors are {@link WeightsFormatException}s naming the file and the
+ * problem, with untrusted values shortened ({@link UntrustedText}).
  *
  * <p>The result is plain Java values (see {@link #root()}) with tensors as {@link TensorData}.
  */
 public final class TorchCheckpoint {
 
     /**
-     * Bounds on what reading one checkpoint may take.
+     * Bounds on what reading one checkpoint may take; every one is checked before the work or the
+     * memory it bounds is spent, and exceeding one is a {@link WeightsFormatException} naming it.
      *
-     * @param maxEntries zip entries
+     * @param maxEntries zip entries (a torch.save archive has one per storage, plus 3 or 4)
      * @param maxPickleBytes size of {@code data.pkl}
      * @param maxStorageBytes size of one storage
-     * @param maxTotalStorageBytes size of all storages read
-     * @param maxMemo pickle memo entries
+     * @param maxTotalStorageBytes bytes read from all storages
+     * @param maxMemo pickle memo entries (memo indices must be below this)
      * @param maxMarkDepth nesting of pickle MARKs
      * @param maxNesting nesting of containers in the result
      * @param maxStringBytes length of one string
+     * @param maxStackDepth values on the unpickler's stack at once
+     * @param maxObjects values the pickle creates in all (containers, strings, numbers, tensors)
+     * @param maxItems items the pickle puts into lists, tuples and dicts in all
+     * @param maxTotalElements tensor elements read into the heap in all (views of one storage count each time)
+     * @param storageReadFactor how much more of a storage may be read than its tensors need: a
+     *     storage is read from its start to the end of the last byte a tensor views, which may be
+     *     at most {@code storageReadFactor} times the bytes its tensors need, plus 1 MiB
      */
     public record Limits(int maxEntries, long maxPickleBytes, long maxStorageBytes, long maxTotalStorageBytes, int maxMemo,
-            int maxMarkDepth, int maxNesting, int maxStringBytes) {
+            int maxMarkDepth, int maxNesting, int maxStringBytes, int maxStackDepth, long maxObjects, long maxItems,
+            long maxTotalElements, int storageReadFactor) {
 
-        /** Generous for real checkpoints (a few GB of tensors, thousands of them). */
-        public static final Limits DEFAULT = new Limits(1 << 20, 256L << 20, Integer.MAX_VALUE - 64, 64L << 30, 1 << 22, 64, 64,
-                16 << 20);
+        /**
+         * Generous for real checkpoints (a few GB of tensors, thousands of them; the SD 1.5 checkpoint
+         * with EMA weights has about 2,300 storages, a 300 KB pickle and 70,000 pickle objects), tight
+         * enough that a hostile archive cannot make the reader spend much more memory or time than
+         * the tensors it returns need: 65,536 zip entries, a 32 MB pickle, 2 GB per storage (a Java
+         * array), 64 GB of storages read, 2^20 memo entries, 64 nested MARKs and containers, 16 MB
+         * strings, 2^20 values on the stack, 2^20 objects, 2^22 container items, 2^31 tensor
+         * elements, and a storage read at most 4 times (plus 1 MiB) what its tensors need. Besides,
+         * tensors that would not fit in the heap the JVM has left are refused before they are read.
+         */
+        public static final Limits DEFAULT = new Limits(1 << 16, 32L << 20, Integer.MAX_VALUE - 64, 64L << 30, 1 << 20, 64, 64,
+                16 << 20, 1 << 20, 1 << 20, 1 << 22, 1L << 31, 4);
+
+        /** The first eight bounds, with the {@link #DEFAULT} for the others. */
+        public Limits(int maxEntries, long maxPickleBytes, long maxStorageBytes, long maxTotalStorageBytes, int maxMemo,
+                int maxMarkDepth, int maxNesting, int maxStringBytes) {
+            this(maxEntries, maxPickleBytes, maxStorageBytes, maxTotalStorageBytes, maxMemo, maxMarkDepth, maxNesting, maxStringBytes,
+                    1 << 20, 1 << 20, 1 << 22, 1L << 31, 4);
+        }
+
+        /** These limits with other bounds on the unpickler's stack, objects and container items. */
+        public Limits withPickleBudget(int stackDepth, long objects, long items) {
+            return new Limits(maxEntries, maxPickleBytes, maxStorageBytes, maxTotalStorageBytes, maxMemo, maxMarkDepth, maxNesting,
+                    maxStringBytes, stackDepth, objects, items, maxTotalElements, storageReadFactor);
+        }
+
+        /** These limits with other bounds on tensor elements read and on storage bytes read per byte needed. */
+        public Limits withTensorBudget(long totalElements, int readFactor) {
+            return new Limits(maxEntries, maxPickleBytes, maxStorageBytes, maxTotalStorageBytes, maxMemo, maxMarkDepth, maxNesting,
+                    maxStringBytes, maxStackDepth, maxObjects, maxItems, totalElements, readFactor);
+        }
     }
 
     private final Path path;
@@ -124,13 +168,13 @@ public final class TorchCheckpoint {
     public Map<String, TensorData> tensors(String key) {
         Map<String, Object> top = dict();
         if (!top.containsKey(key)) {
-            throw new WeightsFormatException(path, "no entry '" + key + "' (entries: " + top.keySet() + ")");
+            throw new WeightsFormatException(path, "no entry '" + key + "' (entries: " + UntrustedText.brief(List.copyOf(top.keySet())) + ")");
         }
         Map<String, Object> entries = stringKeyed(top.get(key), "entry '" + key + "'");
         Map<String, TensorData> out = new LinkedHashMap<>();
         for (Map.Entry<String, Object> e : entries.entrySet()) {
             if (!(e.getValue() instanceof TensorData t)) {
-                throw new WeightsFormatException(path, "'" + key + "' entry '" + e.getKey() + "' is not a tensor");
+                throw new WeightsFormatException(path, "'" + key + "' entry " + UntrustedText.brief(e.getKey()) + " is not a tensor");
             }
             out.put(e.getKey(), t);
         }
@@ -144,11 +188,46 @@ public final class TorchCheckpoint {
         Map<String, Object> out = new LinkedHashMap<>();
         for (Map.Entry<?, ?> e : m.entrySet()) {
             if (!(e.getKey() instanceof String k)) {
-                throw new WeightsFormatException(path, what + " has a non-string key " + e.getKey());
+                throw new WeightsFormatException(path, what + " has a non-string key " + UntrustedText.brief(e.getKey()));
             }
             out.put(k, e.getValue());
         }
         return Collections.unmodifiableMap(out);
+    }
+
+    /**
+     * A tensor as the pickle describes it, read once the whole pickle is known (so that each storage
+     * is read once, only as far as its tensors need).
+     */
+    private static final class PendingTensor {
+        final Unpickler.StorageRef ref;
+        final long offset;
+        final long[] shape;
+        final long[] strides;
+        final int count;
+        final long maxIndex;
+
+        PendingTensor(Unpickler.StorageRef ref, long offset, long[] shape, long[] strides, int count, long maxIndex) {
+            this.ref = ref;
+            this.offset = offset;
+            this.shape = shape;
+            this.strides = strides;
+            this.count = count;
+            this.maxIndex = maxIndex;
+        }
+    }
+
+    /** What the tensors need of one storage. */
+    private static final class StorageNeed {
+        final Unpickler.StorageRef ref;
+        final List<PendingTensor> tensors = new ArrayList<>();
+        long firstElement = Long.MAX_VALUE;
+        long endElement;
+        long neededBytes;
+
+        StorageNeed(Unpickler.StorageRef ref) {
+            this.ref = ref;
+        }
     }
 
     /** One read of one archive. */
@@ -156,10 +235,11 @@ public final class TorchCheckpoint {
         private final Path file;
         private final ZipFile zip;
         private final Limits limits;
-        private final Map<String, ByteBuffer> storages = new HashMap<>();
+        private final Map<String, StorageNeed> storages = new LinkedHashMap<>();
         private String prefix;
         private ByteOrder order = ByteOrder.LITTLE_ENDIAN;
-        private long storageBytesRead;
+        private long totalElements;
+        private long heapBytes;
 
         Reader(Path file, ZipFile zip, Limits limits) {
             this.file = file;
@@ -179,7 +259,7 @@ public final class TorchCheckpoint {
                 int slash = name.indexOf('/');
                 if (slash > 0 && name.indexOf('/', slash + 1) < 0 && name.endsWith("/data.pkl")) {
                     if (pkl != null) {
-                        throw new WeightsFormatException(file, "archive holds two pickles (" + pkl + ", " + name + ")");
+                        throw new WeightsFormatException(file, "archive holds two pickles (" + brief(pkl) + ", " + brief(name) + ")");
                     }
                     pkl = name;
                 }
@@ -194,76 +274,72 @@ public final class TorchCheckpoint {
                 switch (bo) {
                     case "little" -> order = ByteOrder.LITTLE_ENDIAN;
                     case "big" -> order = ByteOrder.BIG_ENDIAN;
-                    default -> throw new WeightsFormatException(file, prefix + "byteorder says '" + bo + "', not little or big");
+                    default -> throw new WeightsFormatException(file, brief(prefix) + "byteorder says '" + brief(bo)
+                            + "', not little or big");
                 }
             }
             byte[] pickle = readEntry(zip.getEntry(pkl), limits.maxPickleBytes(), pkl);
-            return Unpickler.load(pickle, file, pkl, new Unpickler.Limits(limits.maxMemo(), limits.maxMarkDepth(),
-                    limits.maxNesting(), limits.maxStringBytes()), this);
+            Object root = Unpickler.load(pickle, file, brief(pkl), new Unpickler.Limits(limits.maxMemo(), limits.maxMarkDepth(),
+                    limits.maxNesting(), limits.maxStringBytes(), limits.maxStackDepth(), limits.maxObjects(), limits.maxItems()), this);
+            pickle = null; // the tensors may need the heap it takes
+            checkHeap();
+            Map<PendingTensor, TensorData> read = new IdentityHashMap<>();
+            long storageBytesRead = 0;
+            for (StorageNeed need : storages.values()) {
+                storageBytesRead += readStorage(need, read, storageBytesRead);
+            }
+            return replacePending(root, read, Collections.newSetFromMap(new IdentityHashMap<>()));
         }
 
         private byte[] readEntry(ZipEntry entry, long max, String what) throws IOException {
             long declared = entry.getSize();
             if (declared > max) {
-                throw new WeightsFormatException(file, what + " is " + declared + " bytes, more than the limit of " + max);
+                throw new WeightsFormatException(file, brief(what) + " is " + declared + " bytes, more than the limit of " + max);
             }
             try (InputStream in = zip.getInputStream(entry)) {
                 byte[] out = in.readNBytes((int) Math.min(max + 1, Integer.MAX_VALUE - 8));
                 if (out.length > max) {
-                    throw new WeightsFormatException(file, what + " is more than the limit of " + max + " bytes");
+                    throw new WeightsFormatException(file, brief(what) + " is more than the limit of " + max + " bytes");
                 }
                 if (declared >= 0 && out.length != declared) {
-                    throw new WeightsFormatException(file, what + " holds " + out.length + " bytes but the archive declares "
+                    throw new WeightsFormatException(file, brief(what) + " holds " + out.length + " bytes but the archive declares "
                             + declared + ": truncated or corrupt");
                 }
                 return out;
             } catch (ZipException e) {
-                throw new WeightsFormatException(file, what + ": corrupt zip entry: " + e.getMessage(), e);
+                throw new WeightsFormatException(file, brief(what) + ": corrupt zip entry: " + e.getMessage(), e);
             }
         }
 
-        private ByteBuffer storage(Unpickler.StorageRef ref) {
-            ByteBuffer cached = storages.get(ref.key());
-            if (cached != null) {
-                return cached;
+        /** Refuses tensors that cannot fit in what is left of the heap, before any of them is read. */
+        private void checkHeap() {
+            Runtime rt = Runtime.getRuntime();
+            long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+            if (heapBytes > available) {
+                throw new WeightsFormatException(file, "its tensors need " + heapBytes + " bytes of heap, more than the "
+                        + available + " bytes this JVM has left (maximum heap " + rt.maxMemory() + ")");
             }
-            String name = prefix + "data/" + ref.key();
-            ZipEntry entry = zip.getEntry(name);
-            if (entry == null) {
-                throw new WeightsFormatException(file, "storage '" + ref.key() + "' is missing from the archive (no entry " + name + ")");
-            }
-            long need;
-            try {
-                need = Math.multiplyExact(ref.numel(), (long) ref.dtype().bytes());
-            } catch (ArithmeticException e) {
-                throw new WeightsFormatException(file, "storage '" + ref.key() + "' declares an impossible size " + ref.numel());
-            }
-            if (need > limits.maxStorageBytes()) {
-                throw new WeightsFormatException(file, "storage '" + ref.key() + "' is " + need + " bytes, more than the limit of "
-                        + limits.maxStorageBytes());
-            }
-            if (storageBytesRead + need > limits.maxTotalStorageBytes()) {
-                throw new WeightsFormatException(file, "storages exceed the limit of " + limits.maxTotalStorageBytes() + " bytes in all");
-            }
-            byte[] bytes;
-            try {
-                bytes = readEntry(entry, limits.maxStorageBytes(), "storage '" + ref.key() + "'");
-            } catch (IOException e) {
-                throw new WeightsFormatException(file, "cannot read storage '" + ref.key() + "': " + e.getMessage(), e);
-            }
-            if (bytes.length < need) {
-                throw new WeightsFormatException(file, "storage '" + ref.key() + "' holds " + bytes.length + " bytes but declares "
-                        + ref.numel() + " " + ref.dtype() + " elements (" + need + " bytes): truncated");
-            }
-            storageBytesRead += bytes.length;
-            ByteBuffer buf = ByteBuffer.wrap(bytes).order(order);
-            storages.put(ref.key(), buf);
-            return buf;
         }
 
         @Override
         public Object tensor(Unpickler.StorageRef ref, long offset, long[] shape, long[] strides) {
             String what = "tensor of shape " + Arrays.toString(shape) + " on storage '" + ref.key() + "'";
+            StorageNeed need = storages.get(ref.key());
+            if (need != null && (need.ref.dtype() != ref.dtype() || need.ref.numel() != ref.numel())) {
+                throw new WeightsFormatException(file, "storage '" + ref.key() + "' is declared as " + need.ref.numel() + " "
+                        + need.ref.dtype() + " elements and as " + ref.numel() + " " + ref.dtype()
+                        + " elements (torch.save never writes one storage with two types or sizes)");
+            }
+            long storageBytes;
+            try {
+                storageBytes = Math.multiplyExact(ref.numel(), (long) ref.dtype().bytes());
+            } catch (ArithmeticException e) {
+                throw new WeightsFormatException(file, "storage '" + ref.key() + "' declares an impossible size " + ref.numel());
+            }
+            if (storageBytes > limits.maxStorageBytes()) {
+                throw new WeightsFormatException(file, "storage '" + ref.key() + "' is " + storageBytes + " bytes, more than the limit of "
+                        + limits.maxStorageBytes());
+            }
             long count = 1;
             long maxIndex = offset;
             for (int i = 0; i < shape.length; i++) {
@@ -290,14 +366,89 @@ public final class TorchCheckpoint {
                         + ") reaches element " + maxIndex + " but storage '" + ref.key() + "' holds only " + ref.numel()
                         + " elements: storage too short");
             }
-            ByteBuffer buf = count == 0 ? ByteBuffer.allocate(0) : storage(ref);
-            int n = (int) count;
-            TensorDType dt = ref.dtype();
+            totalElements += count;
+            if (totalElements > limits.maxTotalElements()) {
+                throw new WeightsFormatException(file, "its tensors hold more than " + limits.maxTotalElements()
+                        + " elements in all (views of one storage count each time)");
+            }
+            heapBytes += count * (ref.dtype().isFloating() ? 4L : 8L);
+            if (need == null) {
+                need = new StorageNeed(ref);
+                storages.put(ref.key(), need);
+            }
+            PendingTensor t = new PendingTensor(ref, offset, shape.clone(), strides.clone(), (int) count, maxIndex);
+            if (count > 0) {
+                need.firstElement = Math.min(need.firstElement, offset);
+                need.endElement = Math.max(need.endElement, maxIndex + 1);
+                need.neededBytes += count * ref.dtype().bytes();
+            }
+            need.tensors.add(t);
+            return t;
+        }
+
+        /** Reads the part of one storage its tensors view and fills them in; returns the bytes read. */
+        private long readStorage(StorageNeed need, Map<PendingTensor, TensorData> out, long readSoFar) {
+            Unpickler.StorageRef ref = need.ref;
+            int size = ref.dtype().bytes();
+            long end = need.endElement * size;
+            if (end > 0) {
+                long allowed = need.neededBytes * limits.storageReadFactor() + (1L << 20);
+                if (end > allowed) {
+                    throw new WeightsFormatException(file, "storage '" + ref.key() + "' would be read up to byte " + end
+                            + " for tensors that need " + need.neededBytes + " bytes of it (at most " + limits.storageReadFactor()
+                            + " times what they need, plus 1 MiB, is read)");
+                }
+                if (readSoFar + end > limits.maxTotalStorageBytes()) {
+                    throw new WeightsFormatException(file, "storages exceed the limit of " + limits.maxTotalStorageBytes()
+                            + " bytes read in all");
+                }
+            }
+            String name = prefix + "data/" + ref.key();
+            ZipEntry entry = zip.getEntry(name);
+            if (entry == null) {
+                throw new WeightsFormatException(file, "storage '" + ref.key() + "' is missing from the archive (no entry "
+                        + brief(name) + ")");
+            }
+            long declaredBytes = ref.numel() * size;
+            if (entry.getSize() >= 0 && entry.getSize() != declaredBytes) {
+                throw new WeightsFormatException(file, "storage '" + ref.key() + "' holds " + entry.getSize() + " bytes but declares "
+                        + ref.numel() + " " + ref.dtype() + " elements (" + declaredBytes + " bytes): "
+                        + (entry.getSize() < declaredBytes ? "truncated" : "corrupt"));
+            }
+            long begin = need.firstElement == Long.MAX_VALUE ? 0 : need.firstElement * size;
+            ByteBuffer buf = ByteBuffer.allocate(0);
+            if (end > begin) {
+                byte[] bytes;
+                try (InputStream in = zip.getInputStream(entry)) {
+                    in.skipNBytes(begin);
+                    bytes = in.readNBytes((int) (end - begin));
+                } catch (java.io.EOFException e) {
+                    bytes = new byte[0];
+                } catch (ZipException e) {
+                    throw new WeightsFormatException(file, "storage '" + ref.key() + "': corrupt zip entry: " + e.getMessage(), e);
+                } catch (IOException e) {
+                    throw new WeightsFormatException(file, "cannot read storage '" + ref.key() + "': " + e.getMessage(), e);
+                }
+                if (bytes.length != end - begin) {
+                    throw new WeightsFormatException(file, "storage '" + ref.key() + "' ends before byte " + end + " that its tensors "
+                            + "view (it declares " + ref.numel() + " " + ref.dtype() + " elements): truncated");
+                }
+                buf = ByteBuffer.wrap(bytes).order(order);
+            }
+            for (PendingTensor t : need.tensors) {
+                out.put(t, materialize(t, buf, begin / size));
+            }
+            return end;
+        }
+
+        private static TensorData materialize(PendingTensor t, ByteBuffer buf, long firstElement) {
+            int n = t.count;
+            TensorDType dt = t.ref.dtype();
             float[] floats = dt.isFloating() ? new float[n] : null;
             long[] longs = dt.isFloating() ? null : new long[n];
-            int rank = shape.length;
+            int rank = t.shape.length;
             long[] idx = new long[rank];
-            long elem = offset;
+            long elem = t.offset - firstElement;
             for (int k = 0; k < n; k++) {
                 int at = Math.toIntExact(elem * dt.bytes());
                 switch (dt) {
@@ -315,15 +466,50 @@ public final class TorchCheckpoint {
                 // advance the row-major multi-index
                 for (int d = rank - 1; d >= 0; d--) {
                     idx[d]++;
-                    elem += strides[d];
-                    if (idx[d] < shape[d]) {
+                    elem += t.strides[d];
+                    if (idx[d] < t.shape[d]) {
                         break;
                     }
-                    elem -= idx[d] * strides[d];
+                    elem -= idx[d] * t.strides[d];
                     idx[d] = 0;
                 }
             }
-            return new TensorData(dt, shape.clone(), strides.clone(), offset, floats, longs);
+            return new TensorData(dt, t.shape.clone(), t.strides.clone(), t.offset, floats, longs);
         }
+
+        /** The result with every pending tensor replaced by its values (the unpickler checked that it is acyclic and shallow). */
+        @SuppressWarnings("unchecked")
+        private static Object replacePending(Object o, Map<PendingTensor, TensorData> read, Set<Object> done) {
+            if (o instanceof PendingTensor t) {
+                return read.get(t);
+            }
+            if (!(o instanceof Map) && !(o instanceof List) || !done.add(o)) {
+                return o;
+            }
+            if (o instanceof Map<?, ?> m) {
+                for (Map.Entry<Object, Object> e : ((Map<Object, Object>) m).entrySet()) {
+                    Object v = e.getValue();
+                    Object r = replacePending(v, read, done);
+                    if (r != v) {
+                        e.setValue(r);
+                    }
+                }
+            } else {
+                List<Object> l = (List<Object>) o;
+                for (int i = 0; i < l.size(); i++) {
+                    Object v = l.get(i);
+                    Object r = replacePending(v, read, done);
+                    if (r != v) {
+                        l.set(i, r);
+                    }
+                }
+            }
+            return o;
+        }
+    }
+
+    /** An untrusted string as it may appear in a message: at most 200 characters. */
+    private static String brief(String s) {
+        return s.length() <= 200 ? s : s.substring(0, 200) + "... (" + s.length() + " characters)";
     }
 }

@@ -6,7 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,6 +21,12 @@ import java.util.Set;
  * markers ({@code OrderedDict()}, {@code _rebuild_tensor_v2}, {@code _rebuild_parameter}), and
  * {@code BUILD} only to OrderedDicts (whose attribute state, e.g. a state dict's {@code _metadata},
  * is ignored). Anything else is refused with a {@link WeightsFormatException} that names it.
+ *
+ * <p>Every resource a pickle can make it spend has a budget ({@link Limits}): values on the stack,
+ * objects created, items put into containers, memo indices, open MARKs, string lengths and, checked
+ * on the result, nesting (which also refuses a container that contains itself). A tuple used as a
+ * dict key is checked to be small and shallow before it is hashed, so a tuple built from itself
+ * forty times, or a self-containing list, is refused instead of hashed.
  *
  * <p>Values come out as plain Java: dicts as {@link LinkedHashMap} (keys in pickle order), lists
  * and tuples as {@link List}, str as {@link String}, int as {@link Long}, float as {@link Double},
@@ -57,9 +62,23 @@ final class Unpickler {
         ALLOWED_GLOBALS = Collections.unmodifiableSet(allowed);
     }
 
-    /** Bounds on what one pickle may make the reader do. */
-    record Limits(int maxMemo, int maxMarkDepth, int maxNesting, int maxStringBytes) {
+    /**
+     * Bounds on what one pickle may make the reader do.
+     *
+     * @param maxMemo memo indices (each must be below this)
+     * @param maxMarkDepth MARKs open at once
+     * @param maxNesting nesting of containers in the result
+     * @param maxStringBytes length of one str or bytes
+     * @param maxStack values on the stack at once
+     * @param maxObjects values created in all (containers, strings, numbers, tensors)
+     * @param maxItems items added to lists, tuples and dicts in all
+     */
+    record Limits(int maxMemo, int maxMarkDepth, int maxNesting, int maxStringBytes, int maxStack, long maxObjects, long maxItems) {
     }
+
+    /** Tuples used as dict keys: at most this many scalars in all, nested at most {@link #MAX_KEY_DEPTH}. */
+    private static final int MAX_KEY_ITEMS = 64;
+    private static final int MAX_KEY_DEPTH = 4;
 
     /** A storage named by a persistent id: {@code ('storage', type, key, location, numel)}. */
     record StorageRef(String key, TensorDType dtype, long numel, String location) {
@@ -87,7 +106,11 @@ final class Unpickler {
     private final TensorFactory tensors;
     private final List<Object> stack = new ArrayList<>();
     private final List<Integer> marks = new ArrayList<>();
-    private final Map<Long, Object> memo = new HashMap<>();
+    /** Memo slots by index; {@link #UNSET} where never written. */
+    private final List<Object> memo = new ArrayList<>();
+    private static final Object UNSET = new Object();
+    private long objects;
+    private long items;
     /** Maps created by OrderedDict(): the only objects BUILD may be applied to. */
     private final Set<Object> orderedDicts = Collections.newSetFromMap(new IdentityHashMap<>());
     private int pos;
@@ -138,46 +161,47 @@ final class Unpickler {
                     }
                     return stack.get(0);
                 }
-                case '}' -> push(new LinkedHashMap<Object, Object>()); // EMPTY_DICT
-                case ']' -> push(new ArrayList<Object>()); // EMPTY_LIST
-                case ')' -> push(new ArrayList<Object>()); // EMPTY_TUPLE
+                case '}' -> pushNew(new LinkedHashMap<Object, Object>()); // EMPTY_DICT
+                case ']' -> pushNew(new ArrayList<Object>()); // EMPTY_LIST
+                case ')' -> pushNew(new ArrayList<Object>()); // EMPTY_TUPLE
                 case '(' -> { // MARK
                     if (marks.size() >= limits.maxMarkDepth()) {
                         throw error("marks nested deeper than " + limits.maxMarkDepth());
                     }
                     marks.add(stack.size());
-                    stack.add(MARK);
+                    push(MARK);
                 }
                 case '0' -> pop(); // POP
                 case '1' -> popMark(); // POP_MARK
                 case '2' -> push(peek()); // DUP
-                case 'X' -> push(utf8(u32())); // BINUNICODE
-                case 0x8c -> push(utf8(u8())); // SHORT_BINUNICODE
-                case 0x8d -> push(utf8(u64())); // BINUNICODE8
-                case 'C' -> push(bytes(u8())); // SHORT_BINBYTES
-                case 'B' -> push(bytes(u32())); // BINBYTES
-                case 'J' -> push((long) i32()); // BININT
-                case 'K' -> push((long) u8()); // BININT1
-                case 'M' -> push((long) u16()); // BININT2
-                case 0x8a -> push(long1()); // LONG1
-                case 'G' -> push(f64be()); // BINFLOAT
+                case 'X' -> pushNew(utf8(u32())); // BINUNICODE
+                case 0x8c -> pushNew(utf8(u8())); // SHORT_BINUNICODE
+                case 0x8d -> pushNew(utf8(u64())); // BINUNICODE8
+                case 'C' -> pushNew(bytes(u8())); // SHORT_BINBYTES
+                case 'B' -> pushNew(bytes(u32())); // BINBYTES
+                case 'J' -> pushNew((long) i32()); // BININT
+                case 'K' -> pushNew((long) u8()); // BININT1
+                case 'M' -> pushNew((long) u16()); // BININT2
+                case 0x8a -> pushNew(long1()); // LONG1
+                case 'G' -> pushNew(f64be()); // BINFLOAT
                 case 0x88 -> push(Boolean.TRUE); // NEWTRUE
                 case 0x89 -> push(Boolean.FALSE); // NEWFALSE
                 case 'N' -> push(null); // NONE
-                case 't' -> push(popMark()); // TUPLE
-                case 0x85 -> push(tuple(1)); // TUPLE1
-                case 0x86 -> push(tuple(2)); // TUPLE2
-                case 0x87 -> push(tuple(3)); // TUPLE3
-                case 'l' -> push(popMark()); // LIST
+                case 't' -> pushNew(popMark()); // TUPLE
+                case 0x85 -> pushNew(tuple(1)); // TUPLE1
+                case 0x86 -> pushNew(tuple(2)); // TUPLE2
+                case 0x87 -> pushNew(tuple(3)); // TUPLE3
+                case 'l' -> pushNew(popMark()); // LIST
                 case 'd' -> { // DICT
                     List<Object> items = popMark();
                     Map<Object, Object> m = new LinkedHashMap<>();
                     putAll(m, items);
-                    push(m);
+                    pushNew(m);
                 }
                 case 's' -> { // SETITEM
                     Object v = pop();
                     Object k = pop();
+                    countItems(1);
                     dict(peek(), "SETITEM").put(key(k), v);
                 }
                 case 'u' -> { // SETITEMS
@@ -186,21 +210,23 @@ final class Unpickler {
                 }
                 case 'a' -> { // APPEND
                     Object v = pop();
+                    countItems(1);
                     list(peek(), "APPEND").add(v);
                 }
                 case 'e' -> { // APPENDS
                     List<Object> items = popMark();
+                    countItems(items.size());
                     list(peek(), "APPENDS").addAll(items);
                 }
                 case 'q' -> memoPut(u8()); // BINPUT
                 case 'r' -> memoPut(u32()); // LONG_BINPUT
-                case 0x94 -> memoPut(memo.size()); // MEMOIZE
+                case 0x94 -> memoPut(memo.size()); // MEMOIZE (the next index: CPython memoizes in order)
                 case 'h' -> push(memoGet(u8())); // BINGET
                 case 'j' -> push(memoGet(u32())); // LONG_BINGET
                 case 'c' -> { // GLOBAL
                     String module = line();
                     String name = line();
-                    push(global(module, name));
+                    pushNew(global(module, name));
                 }
                 case 0x93 -> { // STACK_GLOBAL
                     Object name = pop();
@@ -208,14 +234,14 @@ final class Unpickler {
                     if (!(module instanceof String m) || !(name instanceof String n)) {
                         throw error("STACK_GLOBAL needs two strings");
                     }
-                    push(global(m, n));
+                    pushNew(global(m, n));
                 }
                 case 'R' -> { // REDUCE
                     Object args = pop();
                     Object callable = pop();
-                    push(reduce(callable, args));
+                    pushNew(reduce(callable, args));
                 }
-                case 'Q' -> push(persistentLoad(pop())); // BINPERSID
+                case 'Q' -> pushNew(persistentLoad(pop())); // BINPERSID
                 case 'b' -> { // BUILD
                     Object state = pop();
                     Object target = peek();
@@ -317,6 +343,7 @@ final class Unpickler {
         if (items.size() % 2 != 0) {
             throw error("odd number of items for a dict");
         }
+        countItems(items.size() / 2);
         for (int i = 0; i < items.size(); i += 2) {
             m.put(key(items.get(i)), items.get(i + 1));
         }
@@ -327,10 +354,30 @@ final class Unpickler {
             return k;
         }
         if (k instanceof List<?> l) {
-            // tuples are hashable in Python: use an immutable copy
+            // tuples are hashable in Python: use an immutable copy, once it is known to be small
+            // and shallow (hashing a shared or self-containing tuple would take exponential time
+            // or overflow the stack)
+            checkKey(l, 1, new int[] {0});
             return Collections.unmodifiableList(new ArrayList<>(l));
         }
         throw error("dict key of type " + describe(k) + " is not supported");
+    }
+
+    private void checkKey(List<?> l, int depth, int[] count) {
+        if (depth > MAX_KEY_DEPTH) {
+            throw error("a tuple used as a dict key is nested deeper than " + MAX_KEY_DEPTH);
+        }
+        for (Object o : l) {
+            if (++count[0] > MAX_KEY_ITEMS) {
+                throw error("a tuple used as a dict key holds more than " + MAX_KEY_ITEMS + " values");
+            }
+            if (o instanceof List<?> inner) {
+                checkKey(inner, depth + 1, count);
+            } else if (!(o == null || o instanceof String || o instanceof Long || o instanceof Boolean || o instanceof Double)) {
+                throw error("a tuple used as a dict key holds " + describe(o) + "; only strings, numbers, booleans and None are "
+                        + "supported there");
+            }
+        }
     }
 
     @SuppressWarnings("unchecked")
@@ -391,7 +438,25 @@ final class Unpickler {
     }
 
     private void push(Object o) {
+        if (stack.size() >= limits.maxStack()) {
+            throw error("more than " + limits.maxStack() + " values on the stack at byte " + (pos - 1));
+        }
         stack.add(o);
+    }
+
+    /** Pushes a value the pickle just created, counting it against the object budget. */
+    private void pushNew(Object o) {
+        if (++objects > limits.maxObjects()) {
+            throw error("creates more than " + limits.maxObjects() + " objects (at byte " + (pos - 1) + ")");
+        }
+        push(o);
+    }
+
+    private void countItems(long n) {
+        items += n;
+        if (items > limits.maxItems()) {
+            throw error("puts more than " + limits.maxItems() + " items into lists, tuples and dicts (at byte " + (pos - 1) + ")");
+        }
     }
 
     private Object pop() {
@@ -413,23 +478,30 @@ final class Unpickler {
             throw error("no MARK on the stack at byte " + (pos - 1) + ": malformed pickle");
         }
         int m = marks.remove(marks.size() - 1);
-        List<Object> items = new ArrayList<>(stack.subList(m + 1, stack.size()));
+        List<Object> popped = new ArrayList<>(stack.subList(m + 1, stack.size()));
         stack.subList(m, stack.size()).clear();
-        return items;
+        countItems(popped.size());
+        return popped;
     }
 
     private void memoPut(long index) {
-        if (!memo.containsKey(index) && memo.size() >= limits.maxMemo()) {
-            throw error("more than " + limits.maxMemo() + " memo entries");
+        if (index >= limits.maxMemo()) {
+            throw error("memo index " + index + " is beyond the limit of " + limits.maxMemo() + " memo entries");
         }
-        memo.put(index, peek());
+        Object v = peek();
+        int i = (int) index;
+        while (memo.size() <= i) {
+            memo.add(UNSET);
+        }
+        memo.set(i, v);
     }
 
     private Object memoGet(long index) {
-        if (!memo.containsKey(index)) {
+        Object v = index < memo.size() ? memo.get((int) index) : UNSET;
+        if (v == UNSET) {
             throw error("memo entry " + index + " is read before it is written: malformed pickle");
         }
-        return memo.get(index);
+        return v;
     }
 
     // ---- primitive reads, all bounds-checked

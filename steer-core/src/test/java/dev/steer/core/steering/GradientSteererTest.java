@@ -95,6 +95,29 @@ class GradientSteererTest {
     }
 
     @Test
+    void anUpdateThatOverflowsTheLatentIsUndoneWithoutTheFinalEvaluation() {
+        // finite loss and gradient, but alpha * gradient overflows float: z - 1e30 * 1e10 = -inf
+        List<RelationTriplet> seen = new ArrayList<>();
+        SteeringObjective steep = (latent, t) -> {
+            seen.add(t);
+            return new SteeringObjective.Evaluation(1f, new float[] {1e10f, 0f}, new float[] {0.5f, 0.5f});
+        };
+        SteeringConfig config = SteeringConfig.DEFAULTS.withStepSize(1e30f).withMaxIterations(1).withFinalEvaluation(false);
+        float[] z = {2f, 3f};
+        SteeringStepReport r = new GradientSteerer(config, List.of(A), null).refine(steep, 0, 50, z);
+        assertArrayEquals(new float[] {2f, 3f}, z, "the overflowing update is undone: the latent stays finite");
+        assertNotNull(r.abandoned());
+        assertTrue(r.abandoned().contains("non-finite") && r.abandoned().contains("undone"), r.abandoned());
+        assertEquals(0, r.iterations(), "the undone update is not counted");
+        assertEquals(1, seen.size());
+        // with the final evaluation on, the same holds (the final evaluation never sees the overflow)
+        float[] z2 = {2f, 3f};
+        SteeringStepReport r2 = new GradientSteerer(config.withFinalEvaluation(true), List.of(A), null).refine(steep, 0, 50, z2);
+        assertArrayEquals(new float[] {2f, 3f}, z2);
+        assertNotNull(r2.abandoned());
+    }
+
+    @Test
     void steersTheFirstHalfOfAnySchedule() {
         GradientSteerer s = new GradientSteerer(SteeringConfig.DEFAULTS, List.of(A), null);
         assertTrue(s.isSteered(0, 50));

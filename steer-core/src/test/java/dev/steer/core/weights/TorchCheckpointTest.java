@@ -8,9 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.steer.core.testing.Conformance;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -221,24 +219,7 @@ class TorchCheckpointTest {
     // ---- helpers: a torch.save-like archive and a tiny pickle writer
 
     private Path archive(String name, byte[] pickle, Map<String, byte[]> storages) throws IOException {
-        Path file = tmp.resolve(name + ".pth");
-        try (OutputStream os = Files.newOutputStream(file); ZipOutputStream z = new ZipOutputStream(os)) {
-            z.putNextEntry(new ZipEntry(name + "/data.pkl"));
-            z.write(pickle);
-            z.closeEntry();
-            z.putNextEntry(new ZipEntry(name + "/byteorder"));
-            z.write("little".getBytes(StandardCharsets.US_ASCII));
-            z.closeEntry();
-            for (Map.Entry<String, byte[]> s : storages.entrySet()) {
-                z.putNextEntry(new ZipEntry(name + "/data/" + s.getKey()));
-                z.write(s.getValue());
-                z.closeEntry();
-            }
-            z.putNextEntry(new ZipEntry(name + "/version"));
-            z.write("3\n".getBytes(StandardCharsets.US_ASCII));
-            z.closeEntry();
-        }
-        return file;
+        return Pickle.archive(tmp.resolve(name + ".pth"), name, pickle, storages);
     }
 
     private static byte[] floats(float... v) {
@@ -247,79 +228,5 @@ class TorchCheckpointTest {
             b.putFloat(f);
         }
         return b.array();
-    }
-
-    /** Emits pickle opcodes the way CPython's protocol-2 pickler does. */
-    private static final class Pickle {
-        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-
-        Pickle op(int code) {
-            out.write(code);
-            return this;
-        }
-
-        Pickle raw(int b) {
-            out.write(b);
-            return this;
-        }
-
-        Pickle proto() {
-            return op(0x80).raw(2);
-        }
-
-        Pickle str(String s) {
-            byte[] b = s.getBytes(StandardCharsets.UTF_8);
-            op('X');
-            int n = b.length;
-            raw(n & 0xff).raw((n >> 8) & 0xff).raw((n >> 16) & 0xff).raw((n >>> 24) & 0xff);
-            out.writeBytes(b);
-            return this;
-        }
-
-        Pickle global(String module, String name) {
-            op('c');
-            out.writeBytes((module + "\n" + name + "\n").getBytes(StandardCharsets.US_ASCII));
-            return this;
-        }
-
-        Pickle integer(long v) {
-            op('J');
-            return raw((int) (v & 0xff)).raw((int) ((v >> 8) & 0xff)).raw((int) ((v >> 16) & 0xff)).raw((int) ((v >> 24) & 0xff));
-        }
-
-        Pickle binfloat(double d) {
-            op('G');
-            long bits = Double.doubleToLongBits(d);
-            for (int i = 7; i >= 0; i--) {
-                raw((int) ((bits >>> (8 * i)) & 0xff));
-            }
-            return this;
-        }
-
-        Pickle tuple(long... values) {
-            op('(');
-            for (long v : values) {
-                integer(v);
-            }
-            return op('t');
-        }
-
-        /** _rebuild_tensor_v2(persistent storage, offset, size, stride, False, OrderedDict()). */
-        Pickle tensor(String storageType, String key, long numel, long offset, long[] size, long[] stride) {
-            global("torch._utils", "_rebuild_tensor_v2");
-            op('(');
-            op('(').str("storage").global("torch", storageType).str(key).str("cpu").integer(numel).op('t').op('Q');
-            integer(offset);
-            tuple(size);
-            tuple(stride);
-            op(0x89);
-            global("collections", "OrderedDict").op(')').op('R');
-            op('t');
-            return op('R');
-        }
-
-        byte[] bytes() {
-            return out.toByteArray();
-        }
     }
 }

@@ -61,7 +61,9 @@ import java.util.Map;
  * <p>Generation runs through the core {@link GenerationEngine} over {@link FluxDiffusionBackend}.
  * Weights are memory-mapped and kept in their file's dtype by default ({@link WeightStorage#MAPPED});
  * before anything is loaded the pipeline checks that the weights fit in the memory that is free. All
- * native memory is owned by this object and released by {@link #close()}. Not thread-safe.
+ * native memory is owned by this object and released by {@link #close()}. Not thread-safe: use one
+ * instance per thread; several instances may generate and steer at once, their steering gradients
+ * taking turns in a {@link dev.steer.pytorch.nn.GradientSection} (see {@link StableDiffusion}).
  */
 public final class FluxPipeline implements Sampler {
     private final NDManager manager;

@@ -47,7 +47,13 @@ import java.util.Locale;
  * progress, cancellation, several images per call) over this backend's {@link TorchDiffusionBackend}.
  * Initial noise comes from {@link InitialNoise} (seeded {@link java.util.Random}). All native
  * memory is owned by this object and released by {@link #close()}; each generation runs in its
- * own scope, each denoiser call in a nested one. Not thread-safe: use one instance per thread.
+ * own scope, each denoiser call in a nested one.
+ *
+ * <p>Threading: one instance is not thread-safe; use one instance per thread. Several instances may
+ * generate, and steer, at the same time on different threads, with the same images as one after
+ * the other: the gradient of each steering evaluation is computed inside a
+ * {@link dev.steer.pytorch.nn.GradientSection}, which serialises the (process-wide) DJL gradient
+ * collector, so steering evaluations take turns while everything else runs in parallel.
  */
 public final class StableDiffusion implements Sampler {
     private final NDManager manager;

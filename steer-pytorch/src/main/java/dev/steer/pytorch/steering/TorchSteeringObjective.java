@@ -1,15 +1,14 @@
 package dev.steer.pytorch.steering;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
 import dev.steer.pytorch.relation.TorchRelationClassifier;
 import dev.steer.core.relation.RelationTriplet;
 import dev.steer.core.relation.TokenBinding;
 import dev.steer.core.steering.SteeringObjective;
 import dev.steer.pytorch.attention.TorchAttentionProbe;
+import dev.steer.pytorch.nn.GradientSection;
 import dev.steer.pytorch.nn.Scalars;
 import dev.steer.pytorch.unet.UNet2DConditionModel;
 import java.util.List;
@@ -101,7 +100,7 @@ public final class TorchSteeringObjective implements SteeringObjective {
             float[] logits;
             float[] maps = null;
             float[] probabilities;
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            try (GradientSection gc = GradientSection.open()) {
                 denoiser.run(z, probe);
                 NDArray classifierInput = probe.classifierInput().expandDims(0);
                 if (keepMaps) {

@@ -5,7 +5,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
@@ -17,6 +16,7 @@ import dev.steer.core.relation.CentroidRelationBaseline;
 import dev.steer.core.relation.RelationClassifierConfig;
 import dev.steer.core.weights.SafetensorsFile;
 import dev.steer.core.weights.SafetensorsWriter;
+import dev.steer.pytorch.nn.GradientSection;
 import dev.steer.pytorch.nn.Scalars;
 import dev.steer.pytorch.relation.PublishedRelationClassifier;
 import java.io.IOException;
@@ -323,7 +323,7 @@ public final class RelationClassifierTrainer {
         engine.setRandomSeed((int) mix(seed ^ 0x5DEECE66DL, step));
         try (NDManager scope = base.newSubManager()) {
             NDArray loss;
-            try (GradientCollector gc = engine.newGradientCollector()) {
+            try (GradientSection gc = GradientSection.open(engine)) {
                 loss = crossEntropy(classifier.logits(aligned(batch.mapsArray(scope)), batch.timestepArray(scope)), batch.labels());
                 gc.backward(loss);
             }

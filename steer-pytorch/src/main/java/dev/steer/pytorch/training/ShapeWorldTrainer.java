@@ -1,11 +1,9 @@
 package dev.steer.pytorch.training;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.training.GradientCollector;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
@@ -24,6 +22,7 @@ import dev.steer.core.weights.SafetensorsFile;
 import dev.steer.core.weights.SafetensorsWriter;
 import dev.steer.core.weights.TensorDType;
 import dev.steer.pytorch.clip.ClipTextModel;
+import dev.steer.pytorch.nn.GradientSection;
 import dev.steer.pytorch.nn.Scalars;
 import dev.steer.pytorch.nn.Weight;
 import dev.steer.pytorch.unet.UNet2DConditionModel;
@@ -142,7 +141,7 @@ public final class ShapeWorldTrainer {
             try (NDManager scope = manager.newSubManager()) {
                 NDArray x = images(scope, rng, null, null);
                 float loss;
-                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                try (GradientSection gc = GradientSection.open()) {
                     var dist = vae.encode(x);
                     NDArray z = dist.sample(scope.create(gaussian(rng, (int) dist.mean().size()), dist.mean().getShape()));
                     NDArray rec = vae.decode(z).sub(x).square().mean();
@@ -277,7 +276,7 @@ public final class ShapeWorldTrainer {
                     Shape col = new Shape(batchSize, 1, 1, 1);
                     NDArray zt = z0.mul(scope.create(a, col)).add(eps.mul(scope.create(s, col)));
                     float loss;
-                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    try (GradientSection gc = GradientSection.open()) {
                         NDArray ctx = text.forward(scope.create(ids, new Shape(batchSize, tokenizer.maxLength())));
                         NDArray pred = unet.forward(zt, scope.create(t), ctx, grounding == null ? null : grounding.hook());
                         NDArray perSample = pred.sub(eps).square().reshape(batchSize, per).mean(new int[] {1});

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.steer.core.model.ModelConfigException;
@@ -22,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -366,7 +368,25 @@ class ModelLoadingErrorsTest {
     @Test
     void tensorTheConfigRequiresIsMissing() throws IOException {
         Path weights = model.resolve(UNET_WEIGHTS);
-        editHeader(weights, h -> h.remove("conv_out.weight"));
+        // a valid file without it: its bytes go too, and the tensors after it move up
+        Parts p = readParts(weights);
+        JsonArray gone = p.header().getAsJsonObject("conv_out.weight").getAsJsonArray("data_offsets");
+        long begin = gone.get(0).getAsLong();
+        long end = gone.get(1).getAsLong();
+        p.header().remove("conv_out.weight");
+        for (Map.Entry<String, JsonElement> e : p.header().entrySet()) {
+            if (e.getValue().isJsonObject() && e.getValue().getAsJsonObject().has("data_offsets")) {
+                JsonArray o = e.getValue().getAsJsonObject().getAsJsonArray("data_offsets");
+                if (o.get(0).getAsLong() >= end) {
+                    e.getValue().getAsJsonObject().add("data_offsets", longs(o.get(0).getAsLong() - (end - begin),
+                            o.get(1).getAsLong() - (end - begin)));
+                }
+            }
+        }
+        byte[] data = new byte[p.data().length - (int) (end - begin)];
+        System.arraycopy(p.data(), 0, data, 0, (int) begin);
+        System.arraycopy(p.data(), (int) end, data, (int) begin, p.data().length - (int) end);
+        writeSafetensors(weights, p.header().toString(), data);
         assertNames(refused(WeightsFormatException.class, model), weights, "missing tensor 'conv_out.weight'");
     }
 
