@@ -89,6 +89,30 @@ class FluxShapeWorldTrainerTest {
     }
 
     @Test
+    void aGroundedPhaseChangesTheWeightsAndIsRecordedWithTheShareOfAttentionInsideTheBoxes() throws Exception {
+        List<String> log = new ArrayList<>();
+        Path plain = trainer(tmp.resolve("w1"), tmp.resolve("m1"), 4, log).optCheckpointEvery(4).build().run();
+        trainer(tmp.resolve("w2"), tmp.resolve("m2"), 2, log).optCheckpointEvery(2).build().run();
+        Path grounded = trainer(tmp.resolve("w2"), tmp.resolve("m2"), 4, log).optCheckpointEvery(2).optGroundingWeight(1f).build().run();
+        String file = "transformer/diffusion_pytorch_model.safetensors";
+        // the live float32 weights: two warm-up steps move the exported float16 EMA by less than its resolution
+        try (SafetensorsFile a = SafetensorsFile.open(tmp.resolve("w1/model.safetensors"));
+                SafetensorsFile b = SafetensorsFile.open(tmp.resolve("w2/model.safetensors"))) {
+            String key = "transformer.transformer_blocks.0.attn.to_q.weight";
+            assertFalse(java.util.Arrays.equals(a.readFloats(key), b.readFloats(key)));
+        }
+        try (SafetensorsFile b = SafetensorsFile.open(grounded.resolve(file))) {
+            assertTrue(b.metadata().get("steer_grounding").contains("\"from_step\":2"), b.metadata().toString());
+        }
+        assertTrue(Files.exists(plain.resolve(file)));
+        JsonObject state = ShapeWorldTraining.readState(tmp.resolve("w2"));
+        var history = state.getAsJsonArray("history");
+        JsonObject last = history.get(history.size() - 1).getAsJsonObject();
+        double inside = last.get("inside_share").getAsDouble();
+        assertTrue(inside > 0 && inside < 1, last.toString());
+    }
+
+    @Test
     void refusesAWorkFolderOfAnotherArchitecture() throws Exception {
         List<String> log = new ArrayList<>();
         trainer(tmp.resolve("w"), tmp.resolve("m"), 1, log).build().run();
