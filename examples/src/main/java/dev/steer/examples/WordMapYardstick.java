@@ -29,8 +29,11 @@ import java.util.Set;
  * caption's subject and object single out their own objects?
  *
  * <pre>
- * WordMapYardstick [--model DIR] [--count N] [--seed S] [--sigmas 0.5,0.7,0.9]
+ * WordMapYardstick [--model DIR] [--count N] [--seed S] [--sigmas 0.5,0.7,0.9] [--weights WORK/model.safetensors]
  * </pre>
+ * {@code --weights} measures a training checkpoint's weights (the work folder's live
+ * {@code model.safetensors} or its {@code ema.safetensors}) in a temporary copy of the model folder:
+ * early in a run the exported EMA is still mostly the random initialisation.
  * For {@code --count} rendered two-object scenes with an unambiguous relation, the true relational
  * caption ("a photo of a red circle left of a blue square") is read by the probe steering uses
  * ({@link TorchAttentionProbe#asJointHook}, every block, maps on the 8x8 token grid) while the
@@ -48,8 +51,23 @@ public final class WordMapYardstick {
 
     /** Entry point. */
     public static void main(String[] argv) throws Exception {
-        Args a = Args.parse(argv, Set.of("--model", "--count", "--seed", "--sigmas"));
+        Args a = Args.parse(argv, Set.of("--model", "--count", "--seed", "--sigmas", "--weights"));
         Path model = Path.of(a.get("--model", "models/shapeworld-flux"));
+        if (a.has("--weights")) {
+            Path copy = java.nio.file.Files.createTempDirectory("yardstick");
+            try (var walk = java.nio.file.Files.walk(model)) {
+                for (Path f : (Iterable<Path>) walk::iterator) {
+                    Path to = copy.resolve(model.relativize(f).toString());
+                    if (java.nio.file.Files.isDirectory(f)) {
+                        java.nio.file.Files.createDirectories(to);
+                    } else {
+                        java.nio.file.Files.copy(f, to);
+                    }
+                }
+            }
+            dev.steer.pytorch.training.FluxShapeWorldTrainer.exportWeights(Path.of(a.get("--weights", "")), copy, java.util.Map.of());
+            model = copy;
+        }
         int count = a.getInt("--count", 60);
         long seed = a.getLong("--seed", 7);
         double[] sigmas = Arrays.stream(a.get("--sigmas", "0.5,0.7,0.9").split(",")).mapToDouble(Double::parseDouble).toArray();

@@ -337,17 +337,26 @@ public final class FluxShapeWorldTrainer {
         if (state.has("grounding")) {
             meta.put("steer_grounding", state.get("grounding").toString());
         }
+        exportWeights(emaFile, output, meta);
+        log.accept("exported the EMA weights of step " + done + " to " + output);
+    }
+
+    /**
+     * Writes weights from a work-folder file ({@code ema.safetensors}, or {@code model.safetensors} for
+     * the live weights; names prefixed {@code transformer.} and {@code text_encoder_2.}) as the
+     * float16 transformer and T5 files of a model folder that already holds their configs.
+     */
+    public static void exportWeights(Path prefixedWeights, Path modelFolder, Map<String, String> metadata) throws IOException {
         try (NDManager m = NDManager.newBaseManager()) {
-            T5EncoderModel t5 = new T5EncoderModel(T5Config.load(output.resolve("text_encoder_2/config.json")));
-            FluxTransformer2DModel transformer = new FluxTransformer2DModel(FluxTransformerConfig.load(output.resolve("transformer/config.json")));
+            T5EncoderModel t5 = new T5EncoderModel(T5Config.load(modelFolder.resolve("text_encoder_2/config.json")));
+            FluxTransformer2DModel transformer = new FluxTransformer2DModel(FluxTransformerConfig.load(modelFolder.resolve("transformer/config.json")));
             Map<String, Weight> params = new LinkedHashMap<>();
             t5.namedParameters().forEach((k, v) -> params.put("text_encoder_2." + k, v));
             transformer.namedParameters().forEach((k, v) -> params.put("transformer." + k, v));
-            loadPrefixed(params, emaFile, m);
-            save(t5, output.resolve("text_encoder_2/model.safetensors"), meta);
-            save(transformer, output.resolve("transformer/diffusion_pytorch_model.safetensors"), meta);
+            loadPrefixed(params, prefixedWeights, m);
+            save(t5, modelFolder.resolve("text_encoder_2/model.safetensors"), metadata);
+            save(transformer, modelFolder.resolve("transformer/diffusion_pytorch_model.safetensors"), metadata);
         }
-        log.accept("exported the EMA weights of step " + done + " to " + output);
     }
 
     private static void save(Module module, Path file, Map<String, String> meta) throws IOException {
