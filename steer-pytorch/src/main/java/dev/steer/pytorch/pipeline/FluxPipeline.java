@@ -268,7 +268,10 @@ public final class FluxPipeline implements Sampler {
             return this;
         }
 
-        /** T5 tokens per prompt (default as diffusers: 256 for [schnell], 512 for [dev]). */
+        /**
+         * T5 tokens per prompt (default as diffusers: 256 for [schnell], 512 for [dev], or the
+         * folder's {@code tokenizer_2/tokenizer_config.json} {@code model_max_length} when smaller).
+         */
         public Builder optMaxSequenceLength(int tokens) {
             this.maxSequenceLength = tokens;
             return this;
@@ -326,7 +329,8 @@ public final class FluxPipeline implements Sampler {
             ClipTokenizer clipTokenizer = ClipTokenizer.fromFolder(mf.component("tokenizer"));
             boolean dev = transformerConfig.guidanceEmbeds();
             int maxTokens = maxSequenceLength != null ? maxSequenceLength
-                    : dev ? T5Tokenizer.FLUX_DEV_MAX_LENGTH : T5Tokenizer.FLUX_SCHNELL_MAX_LENGTH;
+                    : Math.min(dev ? T5Tokenizer.FLUX_DEV_MAX_LENGTH : T5Tokenizer.FLUX_SCHNELL_MAX_LENGTH,
+                            declaredMaxLength(mf.root().resolve("tokenizer_2/tokenizer_config.json")));
             T5Tokenizer t5Tokenizer = T5Tokenizer.fromFolder(mf.root(), maxTokens);
             List<Path> transformerFiles = randomSeed == null ? mf.weights("transformer", "diffusion_pytorch_model") : List.of();
             List<Path> t5Files = randomSeed == null ? mf.weights("text_encoder_2", "model") : List.of();
@@ -372,6 +376,33 @@ public final class FluxPipeline implements Sampler {
                 t5Tokenizer.close();
                 manager.close();
                 throw e;
+            }
+        }
+
+        /**
+         * The {@code model_max_length} a folder's {@code tokenizer_2/tokenizer_config.json} declares,
+         * or {@link Integer#MAX_VALUE} when there is none (no file, no or an unset value). FLUX.1's
+         * own folders declare 512, so their defaults (256 for [schnell], 512 for [dev]) stand; a model
+         * trained with shorter T5 sequences (the ShapeWorld FLUX model: 32) declares its length here
+         * and is run with it, as it was trained.
+         */
+        static int declaredMaxLength(Path tokenizerConfig) {
+            if (!java.nio.file.Files.isRegularFile(tokenizerConfig)) {
+                return Integer.MAX_VALUE;
+            }
+            try {
+                com.google.gson.JsonElement root = com.google.gson.JsonParser.parseString(java.nio.file.Files.readString(tokenizerConfig));
+                com.google.gson.JsonElement v = root.isJsonObject() ? root.getAsJsonObject().get("model_max_length") : null;
+                if (v == null || !v.isJsonPrimitive() || !v.getAsJsonPrimitive().isNumber()) {
+                    return Integer.MAX_VALUE;
+                }
+                double d = v.getAsDouble();
+                if (!(d >= 2) || d > 1e9) { // HuggingFace writes int(1e30) for "unset"
+                    return Integer.MAX_VALUE;
+                }
+                return (int) d;
+            } catch (java.io.IOException | RuntimeException e) {
+                throw new ModelConfigException(tokenizerConfig, "cannot be read as JSON: " + e.getMessage());
             }
         }
 

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.steer.core.shapeworld.Scene;
 import dev.steer.core.shapeworld.SceneObject;
 import dev.steer.core.tokenizer.TokenizedPrompt;
+import dev.steer.pytorch.flux.JointAttentionHook;
 import dev.steer.pytorch.nn.Scalars;
 import dev.steer.pytorch.unet.CrossAttentionHook;
 import java.util.ArrayList;
@@ -26,7 +27,8 @@ import java.util.Map;
  * that do not say which object is which. Real Stable Diffusion checkpoints have word-specific maps
  * from their scale of training; this buys the same property cheaply.
  *
- * <p>Use: {@link #of} for a batch, pass {@link #hook()} to the UNet forward, then {@link #loss}.
+ * <p>Use: {@link #of} for a batch, pass {@link #hook()} to the UNet forward (or {@link #jointHook()}
+ * to a FLUX transformer's), then {@link #loss}.
  */
 final class AttentionGrounding {
     private final int imageSize;
@@ -78,6 +80,21 @@ final class AttentionGrounding {
     /** Collects the {@code attn2} probabilities of one forward pass (with their autograd history). */
     CrossAttentionHook hook() {
         return (layer, h, w, probabilities) -> layers.add(new Layer(h, w, probabilities));
+    }
+
+    /**
+     * Collects a FLUX transformer's image->text attention (every double- and single-stream block)
+     * with its autograd history: the image rows of the joint softmax restricted to the text columns
+     * and renormalised over them, as the FLUX probe ({@code TorchAttentionProbe#asJointHook}) reads
+     * its maps, so that grounding trains the maps steering reads.
+     */
+    JointAttentionHook jointHook() {
+        return (layer, textTokens, h, w, probabilities, call) -> {
+            NDArray imageToText = probabilities.get(":, :, {}:, :{}", textTokens, textTokens); // [B, heads, N, T]
+            NDArray maps = imageToText.div(imageToText.sum(new int[] {3}, true));
+            maps.attach(call); // the block's scope closes before the loss reads the maps
+            layers.add(new Layer(h, w, maps));
+        };
     }
 
     /** How many tokens are grounded in this batch. */

@@ -1,11 +1,20 @@
 package dev.steer.pytorch.training;
 
+import static dev.steer.pytorch.training.ShapeWorldTraining.gaussian;
+import static dev.steer.pytorch.training.ShapeWorldTraining.loadPrefixed;
+import static dev.steer.pytorch.training.ShapeWorldTraining.requireFinite;
+import static dev.steer.pytorch.training.ShapeWorldTraining.restoreOptimizer;
+import static dev.steer.pytorch.training.ShapeWorldTraining.saveArrays;
+import static dev.steer.pytorch.training.ShapeWorldTraining.saveOptimizer;
+import static dev.steer.pytorch.training.ShapeWorldTraining.savePrefixed;
+import static dev.steer.pytorch.training.ShapeWorldTraining.updateEma;
+import static dev.steer.pytorch.training.ShapeWorldTraining.warmup;
+
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.jni.JniUtils;
 import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -13,13 +22,10 @@ import dev.steer.core.model.ClipTextConfig;
 import dev.steer.core.model.UNetConfig;
 import dev.steer.core.model.VaeConfig;
 import dev.steer.core.scheduler.Schedulers;
-import dev.steer.core.shapeworld.Captions;
 import dev.steer.core.shapeworld.Scene;
-import dev.steer.core.shapeworld.ShapeWorld;
 import dev.steer.core.tokenizer.ClipTokenizer;
 import dev.steer.core.tokenizer.TokenizedPrompt;
 import dev.steer.core.weights.SafetensorsFile;
-import dev.steer.core.weights.SafetensorsWriter;
 import dev.steer.core.weights.TensorDType;
 import dev.steer.pytorch.clip.ClipTextModel;
 import dev.steer.pytorch.nn.GradientSection;
@@ -28,11 +34,8 @@ import dev.steer.pytorch.nn.Weight;
 import dev.steer.pytorch.unet.UNet2DConditionModel;
 import dev.steer.pytorch.vae.AutoencoderKL;
 import dev.steer.pytorch.weights.ModelWeights;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -62,7 +65,7 @@ import java.util.function.Consumer;
  */
 public final class ShapeWorldTrainer {
     private static final String RESOURCES = "/dev/steer/pytorch/shapeworld/";
-    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
+    private static final Gson GSON = ShapeWorldTraining.GSON;
 
     private final Path workDir;
     private final Path output;
@@ -328,18 +331,6 @@ public final class ShapeWorldTrainer {
     }
 
     /**
-     * Stops a diverged run before the update that would spread non-finite values into the weights
-     * (and into the next checkpoint): the last checkpoint stays usable for a resume with a lower rate.
-     */
-    private static void requireFinite(String stage, int step, float loss, int lastCheckpoint) {
-        if (!Float.isFinite(loss)) {
-            throw new IllegalStateException(stage + " training diverged at step " + (step + 1) + " (loss " + loss
-                    + "); nothing was updated or saved; resume from the checkpoint of step " + lastCheckpoint
-                    + " with a lower learning rate (--lr)");
-        }
-    }
-
-    /**
      * Keeps in the progress file from which step on which grounding weight applied, so that a model
      * trained in phases (for example captions only, then with grounding) says how it was made.
      */
@@ -370,65 +361,14 @@ public final class ShapeWorldTrainer {
         log.accept("exported EMA weights to " + output);
     }
 
-    private static void updateEma(Map<String, NDArray> ema, Map<String, Weight> params, float decay) {
-        boolean mode = JniUtils.isGradMode();
-        JniUtils.setGradMode(false);
-        try {
-            for (Map.Entry<String, NDArray> e : ema.entrySet()) {
-                NDArray avg = e.getValue();
-                NDArray w = params.get(e.getKey()).value();
-                try (NDArray delta = w.sub(avg)) { // in w's scope; closed at once
-                    avg.addi(delta.muli(1 - decay));
-                }
-            }
-        } finally {
-            JniUtils.setGradMode(mode);
-        }
-    }
-
     // ---------------------------------------------------------------- data
 
-    /** A batch of rendered scenes as [B, 3, 32, 32] in [-1, 1]; fills {@code captions} and {@code scenes} when given. */
     private NDArray images(NDManager scope, Random rng, String[] captions, Scene[] scenes) {
-        ShapeWorld world = ShapeWorld.DEFAULT;
-        int n = world.size();
-        float[] data = new float[batchSize * 3 * n * n];
-        for (int b = 0; b < batchSize; b++) {
-            Scene scene = world.sample(rng);
-            if (scenes != null) {
-                scenes[b] = scene;
-            }
-            if (captions != null) {
-                captions[b] = Captions.DEFAULT.caption(scene, rng);
-            }
-            BufferedImage img = ShapeWorld.render(scene);
-            for (int y = 0; y < n; y++) {
-                for (int x = 0; x < n; x++) {
-                    int rgb = img.getRGB(x, y);
-                    int base = b * 3 * n * n + y * n + x;
-                    data[base] = ((rgb >> 16) & 0xff) / 127.5f - 1f;
-                    data[base + n * n] = ((rgb >> 8) & 0xff) / 127.5f - 1f;
-                    data[base + 2 * n * n] = (rgb & 0xff) / 127.5f - 1f;
-                }
-            }
-        }
-        return scope.create(data, new Shape(batchSize, 3, n, n));
+        return ShapeWorldTraining.images(scope, rng, batchSize, captions, scenes);
     }
 
     private Random stepRandom(int stage, int step) {
-        return new Random(seed * 1_000_003L + stage * 7_919L * 1_000_000L + step);
-    }
-
-    private static float[] gaussian(Random rng, int n) {
-        float[] out = new float[n];
-        for (int i = 0; i < n; i++) {
-            out[i] = (float) rng.nextGaussian();
-        }
-        return out;
-    }
-
-    private static float warmup(int step, int warmupSteps) {
-        return Math.min(1f, (step + 1f) / warmupSteps);
+        return ShapeWorldTraining.stepRandom(seed, stage, step);
     }
 
     // ---------------------------------------------------------------- files
@@ -464,52 +404,11 @@ public final class ShapeWorldTrainer {
     }
 
     private JsonObject readState() throws IOException {
-        Path f = workDir.resolve("state.json");
-        return Files.exists(f) ? JsonParser.parseString(Files.readString(f)).getAsJsonObject() : new JsonObject();
+        return ShapeWorldTraining.readState(workDir);
     }
 
     private void writeState(JsonObject state) {
-        try {
-            Path tmp = workDir.resolve("state.json.tmp");
-            Files.writeString(tmp, GSON.toJson(state), StandardCharsets.UTF_8);
-            Files.move(tmp, workDir.resolve("state.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void saveOptimizer(AdamW opt, Path file) {
-        SafetensorsWriter.write(file, opt.state(), Map.of("steps", Long.toString(opt.step())));
-    }
-
-    private static void restoreOptimizer(AdamW opt, Path file, int start) {
-        if (start == 0 || !Files.exists(file)) {
-            return;
-        }
-        try (SafetensorsFile st = SafetensorsFile.open(file)) {
-            opt.restore(Long.parseLong(st.metadata().getOrDefault("steps", "0")), k -> st.contains(k) ? st.readFloats(k) : null);
-        }
-    }
-
-    private static void savePrefixed(Map<String, Weight> params, Path file) {
-        Map<String, NDArray> arrays = new LinkedHashMap<>();
-        params.forEach((k, w) -> arrays.put(k, w.value()));
-        saveArrays(arrays, file);
-    }
-
-    private static void saveArrays(Map<String, NDArray> arrays, Path file) {
-        Map<String, dev.steer.core.weights.TensorData> tensors = new LinkedHashMap<>();
-        arrays.forEach((k, a) -> tensors.put(k, dev.steer.core.weights.TensorData.ofFloats(a.getShape().getShape(), a.toFloatArray())));
-        SafetensorsWriter.write(file, tensors, Map.of());
-    }
-
-    private static void loadPrefixed(Map<String, Weight> params, Path file, NDManager manager) {
-        try (SafetensorsFile st = SafetensorsFile.open(file)) {
-            for (Map.Entry<String, Weight> e : params.entrySet()) {
-                NDArray value = manager.create(st.readFloats(e.getKey()), e.getValue().shape());
-                e.getValue().set(value);
-            }
-        }
+        ShapeWorldTraining.writeState(workDir, state);
     }
 
     /**

@@ -72,6 +72,27 @@ class FluxPipelineTest {
     }
 
     @Test
+    void aFolderDeclaringAShorterT5LengthRunsWithItAndFluxsOwn512KeepsTheDefaults(@TempDir Path dir) throws Exception {
+        Path root = TinyModels.fluxFolder(dir.resolve("flux"), false);
+        Path cfg = root.resolve("tokenizer_2/tokenizer_config.json");
+        Files.writeString(cfg, "{\"model_max_length\": 512, \"tokenizer_class\": \"T5Tokenizer\"}");
+        try (FluxPipeline flux = FluxPipeline.builder().setModelFolder(root).build()) {
+            assertEquals(flux.embedsGuidance() ? 512 : 256, flux.tokenizer().maxLength());
+        }
+        Files.writeString(cfg, "{\"model_max_length\": 1000000000000000019884624838656, \"tokenizer_class\": \"T5Tokenizer\"}");
+        try (FluxPipeline flux = FluxPipeline.builder().setModelFolder(root).build()) {
+            assertEquals(flux.embedsGuidance() ? 512 : 256, flux.tokenizer().maxLength());
+        }
+        Files.writeString(cfg, "{\"model_max_length\": 32}");
+        try (FluxPipeline flux = FluxPipeline.builder().setModelFolder(root).build()) {
+            assertEquals(32, flux.tokenizer().maxLength());
+        }
+        try (FluxPipeline flux = FluxPipeline.builder().setModelFolder(root).optMaxSequenceLength(64).build()) {
+            assertEquals(64, flux.tokenizer().maxLength());
+        }
+    }
+
+    @Test
     void aT5ConfigTheLibraryDoesNotImplementIsRefused(@TempDir Path dir) throws Exception {
         Path root = TinyModels.fluxFolder(dir.resolve("flux"), false);
         Path cfg = root.resolve("text_encoder_2/config.json");
