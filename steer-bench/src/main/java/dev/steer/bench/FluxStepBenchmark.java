@@ -2,7 +2,6 @@ package dev.steer.bench;
 
 import ai.djl.engine.Engine;
 import ai.djl.engine.StandardCapabilities;
-import ai.djl.ndarray.BaseNDManager;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -15,8 +14,6 @@ import dev.steer.core.steering.SteeringObjective;
 import dev.steer.pytorch.flux.FluxDenoiser;
 import dev.steer.pytorch.flux.FluxPrompt;
 import dev.steer.pytorch.flux.FluxTransformer2DModel;
-import dev.steer.pytorch.nn.Module;
-import dev.steer.pytorch.nn.Weight;
 import dev.steer.pytorch.relation.PublishedRelationClassifier;
 import dev.steer.pytorch.steering.TorchSteeringObjective;
 import dev.steer.pytorch.weights.ModelWeights;
@@ -182,7 +179,7 @@ public class FluxStepBenchmark {
         int maps = transformer.crossAttentionLayers().stream().mapToInt(l -> l.heads()).sum();
         classifier = pinnedClassifier(Path.of(classifierCheckpoint), maps, manager);
         classifier.setRequiresGradient(false);
-        assertNoParameterGradients();
+        BenchmarkChecks.requireNoParameterGradients(transformer, classifier);
 
         int grid = latentSize / 2;
         NDArray text = manager.create(InitialNoise.gaussian(2, textTokens * config.jointAttentionDim()),
@@ -194,7 +191,7 @@ public class FluxStepBenchmark {
         int classifierTimestep = classifier.trainedTimesteps()[0];
         objective = new TorchSteeringObjective(denoiser.probed(prompt, MODEL_TIMESTEP, GUIDANCE, MAP_SIDE), classifier, manager,
                 classifierTimestep, latentShape, Map.of(TRIPLET, BINDING));
-        arraysAfterSetup = managedArrays();
+        arraysAfterSetup = BenchmarkChecks.managedArrays(manager);
         System.out.printf("FLUX.1 [dev] width, %d double + %d single blocks: transformer %.1fM parameters (float32, %.2f GB), "
                 + "set up in %.1f s; %d T5 tokens, latent %s (%dx%d token grid); classifier %.2fM parameters, %d maps per word "
                 + "(%d blocks x 24 heads) at %dx%d, timestep index %d%n", doubleBlocks, singleBlocks, transformer.parameterCount() / 1e6,
@@ -260,11 +257,8 @@ public class FluxStepBenchmark {
     /** Fails when an invocation left arrays behind or a parameter started recording gradients. */
     @TearDown(Level.Iteration)
     public void checkNothingLeft() {
-        int now = managedArrays();
-        if (now != arraysAfterSetup) {
-            throw new IllegalStateException((now - arraysAfterSetup) + " arrays left behind by the benchmarked call");
-        }
-        assertNoParameterGradients();
+        BenchmarkChecks.requireNothingLeft(manager, arraysAfterSetup);
+        BenchmarkChecks.requireNoParameterGradients(transformer, classifier);
     }
 
     /** Releases native memory. */
@@ -274,19 +268,7 @@ public class FluxStepBenchmark {
         manager.close();
     }
 
-    private int managedArrays() {
-        return ((BaseNDManager) manager).getManagedArrays().size();
-    }
 
-    private void assertNoParameterGradients() {
-        for (Module m : List.<Module>of(transformer, classifier)) {
-            for (Map.Entry<String, Weight> e : m.namedParameters().entrySet()) {
-                if (e.getValue().value().hasGradient()) {
-                    throw new IllegalStateException("parameter " + e.getKey() + " records gradients");
-                }
-            }
-        }
-    }
 
     // ---- the runner that prints the ratio
 

@@ -2,7 +2,6 @@ package dev.steer.bench;
 
 import ai.djl.engine.Engine;
 import ai.djl.engine.StandardCapabilities;
-import ai.djl.ndarray.BaseNDManager;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -15,8 +14,6 @@ import dev.steer.core.relation.RelationTriplet;
 import dev.steer.core.relation.SpatialRelation;
 import dev.steer.core.relation.TokenBinding;
 import dev.steer.core.steering.SteeringObjective;
-import dev.steer.pytorch.nn.Module;
-import dev.steer.pytorch.nn.Weight;
 import dev.steer.pytorch.relation.PublishedRelationClassifier;
 import dev.steer.pytorch.steering.TorchSteeringObjective;
 import dev.steer.pytorch.unet.CrossAttentionHook;
@@ -116,7 +113,7 @@ public class SteeringStepBenchmark {
         classifier = PublishedRelationClassifier.initialize(RelationClassifierConfig.publishedSd(RELATIONS).withMapsPerWord(maps),
                 4321, manager);
         classifier.setRequiresGradient(false);
-        assertNoParameterGradients();
+        BenchmarkChecks.requireNoParameterGradients(unet, classifier);
 
         int c = config.inChannels();
         int d = config.crossAttentionDim();
@@ -130,7 +127,7 @@ public class SteeringStepBenchmark {
         TokenBinding binding = TokenBinding.ofPositions(triplet, new int[] {2}, new int[] {5});
         objective = new TorchSteeringObjective(unet, classifier, cond, MODEL_TIMESTEP, CLASSIFIER_TIMESTEP, 1f, latentShape,
                 Map.of(triplet, binding));
-        arraysAfterSetup = managedArrays();
+        arraysAfterSetup = BenchmarkChecks.managedArrays(manager);
         System.out.printf("%s: UNet %.1fM parameters, %d cross-attention layers, %d maps per word; classifier %.2fM parameters; "
                 + "latent %s%n", architecture, unet.parameterCount() / 1e6, layers, maps, classifier.parameterCount() / 1e6, latentShape);
     }
@@ -157,11 +154,8 @@ public class SteeringStepBenchmark {
     /** Fails when an invocation left arrays behind or a parameter started recording gradients. */
     @TearDown(Level.Iteration)
     public void checkNothingLeft() {
-        int now = managedArrays();
-        if (now != arraysAfterSetup) {
-            throw new IllegalStateException((now - arraysAfterSetup) + " arrays left behind by the benchmarked calls");
-        }
-        assertNoParameterGradients();
+        BenchmarkChecks.requireNothingLeft(manager, arraysAfterSetup);
+        BenchmarkChecks.requireNoParameterGradients(unet, classifier);
     }
 
     /** Releases native memory. */
@@ -171,17 +165,5 @@ public class SteeringStepBenchmark {
         manager.close();
     }
 
-    private int managedArrays() {
-        return ((BaseNDManager) manager).getManagedArrays().size();
-    }
 
-    private void assertNoParameterGradients() {
-        for (Module m : List.<Module>of(unet, classifier)) {
-            for (Map.Entry<String, Weight> e : m.namedParameters().entrySet()) {
-                if (e.getValue().value().hasGradient()) {
-                    throw new IllegalStateException("parameter " + e.getKey() + " records gradients");
-                }
-            }
-        }
-    }
 }

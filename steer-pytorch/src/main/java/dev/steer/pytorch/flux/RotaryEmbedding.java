@@ -30,6 +30,14 @@ public record RotaryEmbedding(NDArray cos, NDArray sin) {
         for (int d : axesDims) {
             dim += d;
         }
+        double[][] freqs = new double[axes][];
+        for (int a = 0; a < axes; a++) {
+            int d = axesDims[a];
+            freqs[a] = new double[d / 2];
+            for (int i = 0; i < d / 2; i++) {
+                freqs[a][i] = 1.0 / Math.pow(theta, (2.0 * i) / d);
+            }
+        }
         float[] cos = new float[length * dim];
         float[] sin = new float[length * dim];
         for (int l = 0; l < length; l++) {
@@ -38,8 +46,7 @@ public record RotaryEmbedding(NDArray cos, NDArray sin) {
                 int d = axesDims[a];
                 double pos = ids[l * axes + a];
                 for (int i = 0; i < d / 2; i++) {
-                    double freq = 1.0 / Math.pow(theta, (2.0 * i) / d);
-                    double angle = pos * freq;
+                    double angle = pos * freqs[a][i];
                     float c = (float) Math.cos(angle);
                     float s = (float) Math.sin(angle);
                     int k = l * dim + offset + 2 * i;
