@@ -2,8 +2,9 @@ package dev.steer.examples;
 
 import dev.steer.core.dataset.RecordFilters;
 import dev.steer.pytorch.dataset.RelationDatasetBuilder;
-import dev.steer.pytorch.inversion.DdimInversion;
+import dev.steer.pytorch.inversion.ImageFit;
 import dev.steer.core.generation.Sampler;
+import dev.steer.pytorch.pipeline.FluxPipeline;
 import dev.steer.pytorch.pipeline.StableDiffusion;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,7 +25,8 @@ import java.util.Set;
  *     [--require-box-agreement false] [--progress-seconds 10] [--variant fp16] [--random-weights SEED]
  * </pre>
  * Run it with {@code mvn -pl examples exec:exec -Dmain=dev.steer.examples.BuildRelationDataset -Dargs="..."}.
- * Per triplet it costs {@code (1 + negatives) x steps x (iterations + 2)} UNet calls (inversion with
+ * Stable Diffusion folders are inverted with DDIM, FLUX folders along their flow (fixed-point Euler).
+ * Per triplet it costs {@code (1 + negatives) x steps x (iterations + 2)} denoiser calls (inversion with
  * fixed-point iterations, then re-denoising): 700 with the defaults, so a GPU is wanted for real models.
  */
 public final class BuildRelationDataset {
@@ -93,17 +95,21 @@ public final class BuildRelationDataset {
         }
         long t0 = System.nanoTime();
         Sampler opened = Generate.open(a, null);
-        if (!(opened instanceof StableDiffusion)) {
+        if (opened instanceof StableDiffusion sd) {
+            builder.setPipeline(sd);
+        } else if (opened instanceof FluxPipeline flux) {
+            builder.setPipeline(flux);
+        } else {
             opened.close();
             System.err.println("dataset building inverts images with exact gradients: it runs on --backend pytorch");
             System.exit(2);
             return;
         }
-        try (StableDiffusion sd = (StableDiffusion) opened) {
-            System.out.printf(Locale.ROOT, "loaded %s in %.2fs%n", sd.modelDescription(), (System.nanoTime() - t0) / 1e9);
+        try (Sampler model = opened) {
+            System.out.printf(Locale.ROOT, "loaded %s in %.2fs%n", model.modelDescription(), (System.nanoTime() - t0) / 1e9);
             RelationDatasetBuilder.Summary s;
             try {
-                s = builder.setPipeline(sd).build().run();
+                s = builder.build().run();
             } catch (IllegalStateException | IllegalArgumentException e) {
                 System.err.println(e.getMessage());
                 System.exit(1);
@@ -118,10 +124,10 @@ public final class BuildRelationDataset {
         }
     }
 
-    private static DdimInversion.ImageFit fit(String v) {
+    private static ImageFit fit(String v) {
         return switch (v.toLowerCase(Locale.ROOT)) {
-            case "stretch" -> DdimInversion.ImageFit.STRETCH;
-            case "crop", "center-crop" -> DdimInversion.ImageFit.CENTER_CROP;
+            case "stretch" -> ImageFit.STRETCH;
+            case "crop", "center-crop" -> ImageFit.CENTER_CROP;
             default -> throw new IllegalArgumentException("--fit is stretch or crop, got " + v);
         };
     }

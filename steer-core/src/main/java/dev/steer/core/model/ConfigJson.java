@@ -57,6 +57,21 @@ public final class ConfigJson {
         }
     }
 
+    /**
+     * The JSON object under {@code key} as a config of the same file, or null when the key is absent.
+     *
+     * @throws ModelConfigException naming the file when the value is not an object
+     */
+    public ConfigJson object(String key) {
+        if (!json.has(key) || json.get(key).isJsonNull()) {
+            return null;
+        }
+        if (!json.get(key).isJsonObject()) {
+            throw new ModelConfigException(file, "'" + key + "' must be a JSON object");
+        }
+        return new ConfigJson(file, json.getAsJsonObject(key));
+    }
+
     /** The file this config came from. */
     public Path file() {
         return file;

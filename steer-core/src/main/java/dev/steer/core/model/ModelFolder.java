@@ -1,5 +1,6 @@
 package dev.steer.core.model;
 
+import dev.steer.core.generation.ModelDefaults;
 import dev.steer.core.weights.ShardedCheckpoint;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -83,6 +84,36 @@ public final class ModelFolder {
             throw new ModelConfigException(f, "has no _class_name naming the pipeline");
         }
         return json.getString("_class_name", null);
+    }
+
+    /** The {@value #MODEL_INDEX} key under which a folder may declare the settings its model is meant to run with. */
+    public static final String DEFAULTS_KEY = "_steer_defaults";
+
+    /**
+     * The model family's defaults with what the folder declares in {@value #MODEL_INDEX} under
+     * {@value #DEFAULTS_KEY} put in their place: {@code {"steps": 20, "guidance_scale": 5.0,
+     * "image_size": 32}}, each key optional (for models trained at other sizes or schedules than their
+     * family's, such as the embedded ShapeWorld models). {@code family} itself when the folder declares
+     * nothing.
+     *
+     * @throws ModelConfigException naming the file for unknown keys or invalid values
+     */
+    public ModelDefaults defaults(ModelDefaults family) {
+        Path f = root.resolve(MODEL_INDEX);
+        if (!Files.isRegularFile(f)) {
+            return family;
+        }
+        ConfigJson declared = ConfigJson.read(f).object(DEFAULTS_KEY);
+        if (declared == null) {
+            return family;
+        }
+        declared.refuseUnknownKeys(DEFAULTS_KEY + " key", "steps", "guidance_scale", "image_size");
+        try {
+            return new ModelDefaults(declared.getInt("steps", family.steps()), declared.getFloat("guidance_scale", family.guidanceScale()),
+                    declared.getInt("image_size", family.imageSize()), family.steering());
+        } catch (IllegalArgumentException e) {
+            throw new ModelConfigException(f, DEFAULTS_KEY + " " + e.getMessage());
+        }
     }
 
     /** The scheduler's config file. */

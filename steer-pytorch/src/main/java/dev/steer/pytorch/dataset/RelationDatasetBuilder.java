@@ -7,7 +7,6 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
-import dev.steer.core.attention.CrossAttentionLayer;
 import dev.steer.core.engine.StepObserver;
 import dev.steer.core.dataset.RecordFilters;
 import dev.steer.core.dataset.RecordReport;
@@ -23,6 +22,13 @@ import dev.steer.core.tokenizer.TokenizedPrompt;
 import dev.steer.pytorch.attention.TorchAttentionProbe;
 import dev.steer.pytorch.dataset.ShardWriter.Sample;
 import dev.steer.pytorch.inversion.DdimInversion;
+import dev.steer.pytorch.inversion.EncodedImage;
+import dev.steer.pytorch.inversion.FlowMatchInversion;
+import dev.steer.pytorch.inversion.ImageFit;
+import dev.steer.pytorch.inversion.ImageInversion;
+import dev.steer.pytorch.inversion.Inverted;
+import dev.steer.pytorch.inversion.Reconstruction;
+import dev.steer.pytorch.pipeline.FluxPipeline;
 import dev.steer.pytorch.pipeline.StableDiffusion;
 import java.awt.image.BufferedImage;
 import java.io.BufferedWriter;
@@ -104,10 +110,9 @@ public final class RelationDatasetBuilder {
     private static final Pattern SHARD = Pattern.compile("shard-\\d{5}\\.safetensors(\\.tmp)?");
     private static final Gson LINE = new GsonBuilder().disableHtmlEscaping().create();
 
-    private final StableDiffusion sd;
     private final Path out;
     private final List<Source> sources;
-    private final DdimInversion inversion;
+    private final ImageInversion inversion;
     private final double psnrThreshold;
     private final int negatives;
     private final int[] classifierIndices;
@@ -174,11 +179,13 @@ public final class RelationDatasetBuilder {
     }
 
     private RelationDatasetBuilder(Builder b) {
-        this.sd = b.pipeline;
         this.out = b.outputDir;
         this.sources = List.copyOf(b.sources);
-        this.inversion = DdimInversion.builder().setPipeline(sd).optSteps(b.steps).optFixedPointIterations(b.iterations)
-                .optImageFit(b.fit).build();
+        this.inversion = b.pipeline != null
+                ? DdimInversion.builder().setPipeline(b.pipeline).optSteps(b.steps).optFixedPointIterations(b.iterations)
+                        .optImageFit(b.fit).build()
+                : FlowMatchInversion.builder().setPipeline(b.flux).optSteps(b.steps).optFixedPointIterations(b.iterations)
+                        .optImageFit(b.fit).build();
         this.psnrThreshold = b.psnrThreshold;
         this.negatives = b.negatives;
         this.classifierIndices = b.stepIndices.clone();
@@ -202,12 +209,8 @@ public final class RelationDatasetBuilder {
         this.progress = b.progress;
         this.progressInterval = b.progressInterval;
         this.listener = b.listener;
-        this.model = b.model != null ? b.model : sd.modelDescription();
-        int n = 0;
-        for (CrossAttentionLayer l : sd.unet().crossAttentionLayers()) {
-            n += l.heads();
-        }
-        this.mapsPerWord = n;
+        this.model = b.model != null ? b.model : inversion.modelDescription();
+        this.mapsPerWord = inversion.mapsPerWord();
     }
 
     /** Starts configuring a dataset build. */
@@ -355,7 +358,7 @@ public final class RelationDatasetBuilder {
             for (SpatialRelation rel : written) {
                 String text = prompt(r.subject(), rel, r.object());
                 try {
-                    TokenBinding b = bind(sd.tokenizer().tokenize(text), r.subject(), rel, r.object());
+                    TokenBinding b = bind(inversion.tokenize(text), r.subject(), rel, r.object());
                     prompts.add(new PromptSpec(text, rel, rel == r.relation(), b.subjectPositions(), b.objectPositions()));
                 } catch (IllegalArgumentException e) {
                     failure = e.getMessage();
@@ -427,13 +430,13 @@ public final class RelationDatasetBuilder {
             p.failure = BUILD_UNREADABLE_IMAGE + ": " + t.record().image();
             return p;
         }
-        DdimInversion.EncodedImage encoded = inversion.encode(image);
+        EncodedImage encoded = inversion.encode(image);
         p.psnrs = new double[t.prompts().size()];
         for (int i = 0; i < t.prompts().size(); i++) {
             PromptSpec spec = t.prompts().get(i);
-            DdimInversion.Inverted inverted = inversion.invert(encoded, spec.text());
+            Inverted inverted = inversion.invert(encoded, spec.text());
             Recorder recorder = new Recorder(spec);
-            DdimInversion.Reconstruction rec = inversion.reconstruct(inverted, recorder);
+            Reconstruction rec = inversion.reconstruct(inverted, recorder);
             p.inversions++;
             p.psnrs[i] = rec.psnr();
             if (!(rec.psnr() >= psnrThreshold)) {
@@ -802,6 +805,7 @@ public final class RelationDatasetBuilder {
      */
     public static final class Builder {
         private StableDiffusion pipeline;
+        private FluxPipeline flux;
         private Path outputDir;
         private final List<Source> sources = new ArrayList<>();
         private int steps = 50;
@@ -811,7 +815,7 @@ public final class RelationDatasetBuilder {
         private int[] stepIndices = ClassifierTimesteps.TRAINED.clone();
         private int shardSize = 512;
         private RecordFilters filters = RecordFilters.DEFAULTS;
-        private DdimInversion.ImageFit fit = DdimInversion.ImageFit.STRETCH;
+        private ImageFit fit = ImageFit.STRETCH;
         private long seed;
         private int maxTriplets;
         private int stopAfter;
@@ -823,9 +827,17 @@ public final class RelationDatasetBuilder {
         private Builder() {
         }
 
-        /** The model whose attention maps are recorded (required). */
+        /** The Stable Diffusion model whose attention maps are recorded, inverted with DDIM (this or a FLUX pipeline is required). */
         public Builder setPipeline(StableDiffusion pipeline) {
-            this.pipeline = pipeline;
+            this.pipeline = Objects.requireNonNull(pipeline, "pipeline");
+            this.flux = null;
+            return this;
+        }
+
+        /** The FLUX model whose attention maps are recorded, inverted along its flow ({@link FlowMatchInversion}). */
+        public Builder setPipeline(FluxPipeline pipeline) {
+            this.flux = Objects.requireNonNull(pipeline, "pipeline");
+            this.pipeline = null;
             return this;
         }
 
@@ -925,7 +937,7 @@ public final class RelationDatasetBuilder {
         }
 
         /** How images are fitted to the model size (default stretch: nothing is cut off). */
-        public Builder optImageFit(DdimInversion.ImageFit fit) {
+        public Builder optImageFit(ImageFit fit) {
             this.fit = Objects.requireNonNull(fit, "fit");
             return this;
         }
@@ -985,7 +997,7 @@ public final class RelationDatasetBuilder {
          * @throws IllegalArgumentException when two step indices fall on the same denoising step
          */
         public RelationDatasetBuilder build() {
-            if (pipeline == null) {
+            if (pipeline == null && flux == null) {
                 throw new IllegalStateException("setPipeline(...) is required");
             }
             if (outputDir == null) {

@@ -4,16 +4,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.steer.core.engine.StepObserver;
-import dev.steer.core.image.PngImages;
 import dev.steer.core.scheduler.DDIMScheduler;
 import dev.steer.core.scheduler.Schedule;
 import dev.steer.core.scheduler.SchedulerType;
 import dev.steer.core.scheduler.Schedulers;
+import dev.steer.core.tokenizer.TokenizedPrompt;
 import dev.steer.pytorch.pipeline.StableDiffusion;
-import java.awt.AlphaComposite;
-import java.awt.Color;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,14 +46,7 @@ import java.util.Objects;
  * <p>Not thread-safe (the pipeline is not). Native memory lives in scopes closed before each method
  * returns; results are Java arrays.
  */
-public final class DdimInversion {
-    /** How an image is brought to the model's size. */
-    public enum ImageFit {
-        /** Resize the whole image to the model size (aspect ratio not kept; nothing cut off). */
-        STRETCH,
-        /** Scale to cover the model size, keeping the aspect ratio, and cut out the centre. */
-        CENTER_CROP
-    }
+public final class DdimInversion implements ImageInversion {
 
     private final StableDiffusion sd;
     private final DDIMScheduler ddim;
@@ -101,26 +90,31 @@ public final class DdimInversion {
     }
 
     /** Number of DDIM steps. */
+    @Override
     public int steps() {
         return steps;
     }
 
     /** Fixed-point iterations per step (0: plain DDIM inversion). */
+    @Override
     public int fixedPointIterations() {
         return iterations;
     }
 
     /** How images are fitted to the model size. */
+    @Override
     public ImageFit imageFit() {
         return fit;
     }
 
     /** Image width in pixels. */
+    @Override
     public int width() {
         return width;
     }
 
     /** Image height in pixels. */
+    @Override
     public int height() {
         return height;
     }
@@ -135,92 +129,43 @@ public final class DdimInversion {
         return height / sd.vaeScaleFactor();
     }
 
+    @Override
+    public int mapsPerWord() {
+        int n = 0;
+        for (dev.steer.core.attention.CrossAttentionLayer l : sd.unet().crossAttentionLayers()) {
+            n += l.heads();
+        }
+        return n;
+    }
+
+    @Override
+    public TokenizedPrompt tokenize(String prompt) {
+        return sd.tokenizer().tokenize(prompt);
+    }
+
+    @Override
+    public String modelDescription() {
+        return sd.modelDescription();
+    }
+
     /** A fresh DDIM schedule of {@link #steps()} steps (the one inversion and reconstruction use). */
     public Schedule schedule() {
         return ddim.schedule(steps);
     }
 
-    /**
-     * An image brought to the model size and encoded.
-     *
-     * @param image the prepared RGB image at the model size (the reference for PSNR)
-     * @param latent the VAE posterior mean times the scaling factor, [C * h * w]
-     */
-    public record EncodedImage(BufferedImage image, float[] latent) {
-    }
-
-    /**
-     * The result of inverting one image with one prompt.
-     *
-     * @param prompt the prompt the UNet saw
-     * @param image the prepared input image (null when a bare latent was inverted)
-     * @param latents the trajectory: {@code latents.get(0)} is the clean latent, {@code latents.get(k)}
-     *     the latent after {@code k} inversion steps (at {@code timesteps[k]}), the last one the noise
-     * @param timesteps the timestep of each latent ({@code timesteps[0] = T[n-1] - stride}, negative
-     *     when it stands for the clean end; then {@code T[n-1], ..., T[0]})
-     * @param residuals per inversion step (in inversion order), the relative L2 change made by its last
-     *     fixed-point iteration (0 when there were none): how far from converged the step was left
-     * @param latentHeight latent height
-     * @param latentWidth latent width
-     */
-    public record Inverted(String prompt, BufferedImage image, List<float[]> latents, int[] timesteps, double[] residuals,
-            int latentHeight, int latentWidth) {
-        /** The clean latent that was inverted. */
-        public float[] cleanLatent() {
-            return latents.get(0);
-        }
-
-        /** The inverted noise latent (at the schedule's first timestep), where re-denoising starts. */
-        public float[] noise() {
-            return latents.get(latents.size() - 1);
-        }
-
-        /** Number of inversion steps. */
-        public int steps() {
-            return latents.size() - 1;
-        }
-    }
-
-    /**
-     * A re-denoised inversion.
-     *
-     * @param latent the final latent of the re-denoising
-     * @param image the decoded image
-     * @param psnr PSNR against the inverted image in [0, 1] pixel space (dB), NaN when a bare latent was inverted
-     * @param latentError relative L2 error of {@code latent} against the clean latent that was inverted
-     */
-    public record Reconstruction(float[] latent, BufferedImage image, double psnr, double latentError) {
-    }
-
-    /** Fits an image to the model size (see the class notes), as an RGB image. */
-    public BufferedImage prepare(BufferedImage image) {
-        Objects.requireNonNull(image, "image");
-        BufferedImage rgb = toRgb(image);
-        if (fit == ImageFit.CENTER_CROP) {
-            double s = Math.max((double) width / rgb.getWidth(), (double) height / rgb.getHeight());
-            int cw = Math.max(1, Math.min(rgb.getWidth(), (int) Math.round(width / s)));
-            int ch = Math.max(1, Math.min(rgb.getHeight(), (int) Math.round(height / s)));
-            rgb = rgb.getSubimage((rgb.getWidth() - cw) / 2, (rgb.getHeight() - ch) / 2, cw, ch);
-        }
-        return resize(rgb, width, height);
-    }
-
     /** Prepares and encodes an image: the clean latent to invert. */
+    @Override
     public EncodedImage encode(BufferedImage image) {
         BufferedImage prepared = prepare(image);
         try (NDManager scope = sd.manager().newSubManager()) {
-            NDArray x = scope.create(toChw(prepared), new Shape(1, 3, height, width));
+            NDArray x = scope.create(InversionImages.toChw(prepared), new Shape(1, 3, height, width));
             NDArray mean = sd.vae().scaleLatents(sd.vae().encode(x).mean());
             return new EncodedImage(prepared, mean.toFloatArray());
         }
     }
 
-    /** Prepares, encodes and inverts {@code image} with {@code prompt}. */
-    public Inverted invert(BufferedImage image, String prompt) {
-        return invert(encode(image), prompt);
-    }
-
     /** Inverts an encoded image with {@code prompt} (encode once, invert with several prompts). */
+    @Override
     public Inverted invert(EncodedImage encoded, String prompt) {
         return invertLatent(encoded.latent(), encoded.image(), prompt);
     }
@@ -260,7 +205,7 @@ public final class DdimInversion {
                 float[] next = ddim.invertStep(predict(scope, z, shape, modelT[j], cond), from, to, z);
                 for (int it = 0; it < iterations; it++) {
                     float[] refined = ddim.invertStep(predict(scope, next, shape, modelT[j], cond), from, to, z);
-                    residuals[k] = relativeL2(refined, next);
+                    residuals[k] = InversionImages.relativeL2(refined, next);
                     next = refined;
                 }
                 z = next;
@@ -279,16 +224,12 @@ public final class DdimInversion {
         }
     }
 
-    /** Re-denoises an inversion with its prompt and decodes it; see {@link #reconstruct(Inverted, StepObserver)}. */
-    public Reconstruction reconstruct(Inverted inverted) {
-        return reconstruct(inverted, null);
-    }
-
     /**
      * Denoises from {@code inverted.noise()} with the same prompt and DDIM schedule at guidance 1,
      * letting {@code observer} (may be null) probe chosen steps' cross-attention, then decodes and
      * measures PSNR against the inverted image and the latent error against the clean latent.
      */
+    @Override
     public Reconstruction reconstruct(Inverted inverted, StepObserver observer) {
         int lh = inverted.latentHeight();
         int lw = inverted.latentWidth();
@@ -299,127 +240,8 @@ public final class DdimInversion {
         try (NDManager scope = sd.manager().newSubManager()) {
             NDArray cond = sd.encodePrompt(scope, inverted.prompt());
             float[] latent = sd.denoise(cond, null, inverted.noise(), lh, lw, schedule(), 1f, observer, null);
-            float[] pixels = sd.decode(scope, latent, lh, lw);
-            BufferedImage image = PngImages.fromChw(pixels, height, width);
-            double psnr = inverted.image() == null ? Double.NaN : psnr(toUnit(pixels), toUnit(toChw(inverted.image())));
-            return new Reconstruction(latent, image, psnr, relativeL2(latent, inverted.cleanLatent()));
+            return InversionImages.reconstruction(inverted, latent, sd.decode(scope, latent, lh, lw), height, width);
         }
-    }
-
-    /** The PSNR (dB) of the reconstruction of {@code inverted} against its input image. */
-    public double reconstructionPsnr(Inverted inverted) {
-        return reconstruct(inverted).psnr();
-    }
-
-    /**
-     * PSNR in dB of two equally long arrays of values in [0, 1]: {@code 10 log10(1 / MSE)};
-     * {@code +Infinity} when they are identical.
-     */
-    public static double psnr(float[] a, float[] b) {
-        if (a.length != b.length || a.length == 0) {
-            throw new IllegalArgumentException("need two non-empty arrays of the same length, got " + a.length + " and " + b.length);
-        }
-        double se = 0;
-        for (int i = 0; i < a.length; i++) {
-            double d = (double) a[i] - b[i];
-            se += d * d;
-        }
-        double mse = se / a.length;
-        return mse == 0 ? Double.POSITIVE_INFINITY : 10 * Math.log10(1 / mse);
-    }
-
-    /** PSNR in dB of two RGB images of the same size, their 8-bit values taken to [0, 1]. */
-    public static double psnr(BufferedImage a, BufferedImage b) {
-        if (a.getWidth() != b.getWidth() || a.getHeight() != b.getHeight()) {
-            throw new IllegalArgumentException("images differ in size: " + a.getWidth() + "x" + a.getHeight() + " and " + b.getWidth()
-                    + "x" + b.getHeight());
-        }
-        return psnr(toUnit(toChw(a)), toUnit(toChw(b)));
-    }
-
-    /** An image's RGB values as [3, H, W] floats in [-1, 1] ({@code v / 127.5 - 1}). */
-    public static float[] toChw(BufferedImage image) {
-        int w = image.getWidth();
-        int h = image.getHeight();
-        int plane = w * h;
-        float[] out = new float[3 * plane];
-        int[] row = new int[w];
-        for (int y = 0; y < h; y++) {
-            image.getRGB(0, y, w, 1, row, 0, w);
-            for (int x = 0; x < w; x++) {
-                int p = row[x];
-                int i = y * w + x;
-                out[i] = ((p >> 16) & 0xff) / 127.5f - 1f;
-                out[plane + i] = ((p >> 8) & 0xff) / 127.5f - 1f;
-                out[2 * plane + i] = (p & 0xff) / 127.5f - 1f;
-            }
-        }
-        return out;
-    }
-
-    /** [-1, 1] values to [0, 1], clamped. */
-    private static float[] toUnit(float[] v) {
-        float[] out = new float[v.length];
-        for (int i = 0; i < v.length; i++) {
-            float u = v[i] / 2f + 0.5f;
-            out[i] = u >= 0f ? Math.min(u, 1f) : 0f; // NaN -> 0
-        }
-        return out;
-    }
-
-    /** ||a - b|| / ||b||. */
-    static double relativeL2(float[] a, float[] b) {
-        double num = 0;
-        double den = 0;
-        for (int i = 0; i < a.length; i++) {
-            double d = (double) a[i] - b[i];
-            num += d * d;
-            den += (double) b[i] * b[i];
-        }
-        return den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
-    }
-
-    private static BufferedImage toRgb(BufferedImage image) {
-        if (image.getType() == BufferedImage.TYPE_INT_RGB) {
-            return image;
-        }
-        BufferedImage rgb = new BufferedImage(image.getWidth(), image.getHeight(), BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = rgb.createGraphics();
-        try {
-            g.setColor(Color.WHITE);
-            g.fillRect(0, 0, rgb.getWidth(), rgb.getHeight());
-            g.setComposite(AlphaComposite.SrcOver);
-            g.drawImage(image, 0, 0, null);
-        } finally {
-            g.dispose();
-        }
-        return rgb;
-    }
-
-    private static BufferedImage resize(BufferedImage src, int w, int h) {
-        BufferedImage cur = src;
-        while (cur.getWidth() >= 2 * w || cur.getHeight() >= 2 * h) {
-            int nw = cur.getWidth() >= 2 * w ? cur.getWidth() / 2 : cur.getWidth();
-            int nh = cur.getHeight() >= 2 * h ? cur.getHeight() / 2 : cur.getHeight();
-            cur = draw(cur, nw, nh, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
-        }
-        if (cur.getWidth() == w && cur.getHeight() == h && cur != src) {
-            return cur;
-        }
-        return draw(cur, w, h, RenderingHints.VALUE_INTERPOLATION_BICUBIC);
-    }
-
-    private static BufferedImage draw(BufferedImage src, int w, int h, Object interpolation) {
-        BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = out.createGraphics();
-        try {
-            g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, interpolation);
-            g.setRenderingHint(RenderingHints.KEY_RENDERING, RenderingHints.VALUE_RENDER_QUALITY);
-            g.drawImage(src, 0, 0, w, h, null);
-        } finally {
-            g.dispose();
-        }
-        return out;
     }
 
     /**

@@ -37,11 +37,11 @@ final class FluxDiffusionBackend implements DiffusionBackend<FluxPrompt> {
     FluxDiffusionBackend(FluxPipeline flux) {
         this.flux = flux;
         int channels = flux.vae().config().latentChannels();
-        int defaultSize = FluxPipeline.defaultsFor(flux.embedsGuidance()).imageSize();
+        int defaultSize = flux.defaults().imageSize();
         LatentGeometry geometry = LatentGeometry.ofFlux(channels, flux.vaeScaleFactor(), defaultSize / flux.vaeScaleFactor());
         this.info = new ModelInfo(flux.modelDescription(), flux.scheduler(), geometry, flux.transformer().crossAttentionLayers(),
                 flux.relationClassifier(), flux.embedsGuidance() ? GuidanceMode.EMBEDDED : GuidanceMode.CLASSIFIER_FREE,
-                FluxPipeline.defaultsFor(flux.embedsGuidance()));
+                flux.defaults());
     }
 
     @Override

@@ -76,12 +76,13 @@ public final class FluxPipeline implements Sampler {
     private final Scheduler scheduler;
     private final TorchRelationClassifier classifier;
     private final String description;
+    private final ModelDefaults defaults;
     private final int vaeScale;
     private final GenerationEngine<FluxPrompt> engine;
 
     private FluxPipeline(NDManager manager, ClipTokenizer clipTokenizer, ClipTextModel clip, T5Tokenizer t5Tokenizer, T5EncoderModel t5,
             FluxDenoiser denoiser, AutoencoderKL vae, Scheduler scheduler, TorchRelationClassifier classifier,
-            String description) {
+            String description, ModelDefaults defaults) {
         this.manager = manager;
         this.clipTokenizer = clipTokenizer;
         this.clip = clip;
@@ -92,6 +93,7 @@ public final class FluxPipeline implements Sampler {
         this.scheduler = scheduler;
         this.classifier = classifier;
         this.description = description;
+        this.defaults = defaults;
         this.vaeScale = 1 << (vae.config().blockOutChannels().length - 1);
         this.engine = new GenerationEngine<>(new FluxDiffusionBackend(this));
     }
@@ -151,9 +153,13 @@ public final class FluxPipeline implements Sampler {
         return engine;
     }
 
+    /**
+     * The published settings for the family ({@link #defaultsFor}), with the steps, guidance and size
+     * the folder declares in {@code model_index.json} ({@link ModelFolder#defaults}) in their place.
+     */
     @Override
     public ModelDefaults defaults() {
-        return engine.defaults();
+        return defaults;
     }
 
     /**
@@ -371,7 +377,7 @@ public final class FluxPipeline implements Sampler {
                 TorchRelationClassifier relations = classifierPath == null ? null
                         : PublishedRelationClassifier.load(classifierPath, manager);
                 return new FluxPipeline(manager, clipTokenizer, clip, t5Tokenizer, t5, new FluxDenoiser(transformer, computeType), vae, sched,
-                        relations, desc);
+                        relations, desc, mf.defaults(defaultsFor(dev)));
             } catch (RuntimeException e) {
                 t5Tokenizer.close();
                 manager.close();

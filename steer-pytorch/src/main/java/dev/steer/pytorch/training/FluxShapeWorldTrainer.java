@@ -401,6 +401,7 @@ public final class FluxShapeWorldTrainer {
                   "_class_name": "FluxPipeline",
                   "_diffusers_version": "0.32.2",
                   "_steer_model": "ShapeWorld on FLUX.1's architecture: a small flow-matching model trained by steer on a synthetic world of coloured shapes",
+                  "_steer_defaults": {"steps": 20, "guidance_scale": 5.0, "image_size": 32},
                   "scheduler": ["diffusers", "FlowMatchEulerDiscreteScheduler"],
                   "text_encoder": ["transformers", "CLIPTextModel"],
                   "text_encoder_2": ["transformers", "T5EncoderModel"],

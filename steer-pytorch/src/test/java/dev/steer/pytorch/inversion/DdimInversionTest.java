@@ -11,8 +11,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.steer.core.scheduler.Schedule;
-import dev.steer.pytorch.inversion.DdimInversion.Inverted;
-import dev.steer.pytorch.inversion.DdimInversion.Reconstruction;
+
+
 import dev.steer.pytorch.pipeline.StableDiffusion;
 import java.awt.Color;
 import java.awt.Graphics2D;
@@ -61,7 +61,7 @@ class DdimInversionTest {
     void fixedPointIterationsReduceTheRoundTripError() {
         String prompt = "A red square to the left of a blue square";
         DdimInversion plain = inversion(10, 0);
-        DdimInversion.EncodedImage encoded = plain.encode(squares(64, 64));
+        EncodedImage encoded = plain.encode(squares(64, 64));
         Inverted p = plain.invert(encoded, prompt);
         Reconstruction rp = plain.reconstruct(p);
         double plainStep = firstStepError(plain, p);
@@ -98,7 +98,7 @@ class DdimInversionTest {
             NDArray x = scope.create(r.noise(), new Shape(1, 4, 16, 16));
             float[] eps = sd.unet().forward(x, scope.create(new float[] {schedule.modelTimesteps()[0]}), cond, null).toFloatArray();
             float[] down = schedule.step(eps, 0, r.noise());
-            return DdimInversion.relativeL2(down, r.latents().get(r.steps() - 1));
+            return InversionImages.relativeL2(down, r.latents().get(r.steps() - 1));
         }
     }
 
@@ -143,8 +143,8 @@ class DdimInversionTest {
             a[i] = 0.5f;
             b[i] = 0.5f + (i % 2 == 0 ? 0.1f : -0.1f);
         }
-        assertEquals(Double.POSITIVE_INFINITY, DdimInversion.psnr(a, a.clone()));
-        assertEquals(20.0, DdimInversion.psnr(a, b), 1e-4, "MSE 0.01 -> 20 dB");
+        assertEquals(Double.POSITIVE_INFINITY, InversionImages.psnr(a, a.clone()));
+        assertEquals(20.0, InversionImages.psnr(a, b), 1e-4, "MSE 0.01 -> 20 dB");
         BufferedImage grey = new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB);
         BufferedImage noisy = new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB);
         for (int y = 0; y < 8; y++) {
@@ -154,9 +154,9 @@ class DdimInversionTest {
                 noisy.setRGB(x, y, (v << 16) | (v << 8) | v);
             }
         }
-        assertEquals(Double.POSITIVE_INFINITY, DdimInversion.psnr(grey, grey));
-        assertEquals(20 * Math.log10(255.0 / 26), DdimInversion.psnr(grey, noisy), 1e-4);
-        assertThrows(IllegalArgumentException.class, () -> DdimInversion.psnr(new float[2], new float[3]));
+        assertEquals(Double.POSITIVE_INFINITY, InversionImages.psnr(grey, grey));
+        assertEquals(20 * Math.log10(255.0 / 26), InversionImages.psnr(grey, noisy), 1e-4);
+        assertThrows(IllegalArgumentException.class, () -> InversionImages.psnr(new float[2], new float[3]));
     }
 
     @Test
@@ -174,7 +174,7 @@ class DdimInversionTest {
         assertEquals(0xff0000, stretched.getRGB(4, 32) & 0xffffff, "the red quarter is kept");
         assertEquals(0x0000ff, stretched.getRGB(60, 32) & 0xffffff);
         BufferedImage cropped = DdimInversion.builder().setPipeline(sd).optSteps(2)
-                .optImageFit(DdimInversion.ImageFit.CENTER_CROP).build().prepare(wide);
+                .optImageFit(ImageFit.CENTER_CROP).build().prepare(wide);
         assertEquals(64, cropped.getWidth());
         assertEquals(0x0000ff, cropped.getRGB(1, 32) & 0xffffff, "the red quarter is cut off");
         assertThrows(IllegalArgumentException.class, () -> DdimInversion.builder().setPipeline(sd).optSize(60, 64).build());

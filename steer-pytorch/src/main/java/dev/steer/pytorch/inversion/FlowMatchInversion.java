@@ -1,0 +1,313 @@
+package dev.steer.pytorch.inversion;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.steer.core.engine.GenerationScope;
+import dev.steer.core.engine.StepObserver;
+import dev.steer.core.flux.FluxLatents;
+import dev.steer.core.scheduler.FlowMatchSchedule;
+import dev.steer.core.tokenizer.TokenizedPrompt;
+import dev.steer.pytorch.flux.FluxPrompt;
+import dev.steer.pytorch.pipeline.FluxPipeline;
+import java.awt.image.BufferedImage;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Inversion of a real image along a {@link FluxPipeline}'s flow: the noise that its Euler sampler
+ * would carry back to the image, with fixed-point iterations per step, and the reconstruction that
+ * checks it (the data side of Learn-to-Steer's dual inversion for FLUX; the official code uses
+ * RF-Inversion, a controlled variant of the same ODE; this is the plain fixed-point Euler inversion,
+ * whose reconstruction error {@link Reconstruction} reports).
+ *
+ * <p><b>Image in.</b> {@link #prepare} as {@link InversionImages#prepare} at the model's size (the
+ * folder's declared {@code image_size}, else the family default, or {@link Builder#optSize}); the
+ * latent is the VAE posterior's mean, shifted and scaled ({@code (mean - shift_factor) x
+ * scaling_factor}).
+ *
+ * <p><b>Inversion.</b> On the flow-matching schedule of {@code steps} steps (sigmas
+ * {@code s[0] > ... > s[n-1] > s[n] = 0}, shifted for the image's sequence length as sampling does),
+ * the sampler's step {@code i} is {@code x[i+1] = x[i] + (s[i+1] - s[i]) v(x[i], t[i])}. Inversion
+ * step {@code j = n-1 .. 0} solves it for {@code x[j]} given {@code x[j+1]}: plain inversion evaluates
+ * the velocity at the known {@code x[j+1]}, {@code x[j] = x[j+1] - (s[j+1] - s[j]) v(x[j+1], t[j])};
+ * each fixed-point iteration re-evaluates it at the newest estimate of {@code x[j]}, converging to the
+ * latent that the sampler's Euler step carries exactly to {@code x[j+1]}. The transformer sees the
+ * conditional prompt alone, at the guidance of {@link Builder#optGuidance} (1 unless set; a [dev]
+ * model takes it as its embedded guidance).
+ *
+ * <p><b>Reconstruction.</b> {@link #reconstruct} denoises from the inverted noise with the same
+ * prompt, schedule and guidance through the pipeline's generation engine (so an attention
+ * {@link StepObserver} can record maps on the way), decodes, and measures the PSNR against the
+ * prepared input in [0, 1] pixel space.
+ *
+ * <p>Not thread-safe (the pipeline is not). Native memory lives in scopes closed before each method
+ * returns; results are Java arrays.
+ */
+public final class FlowMatchInversion implements ImageInversion {
+    private final FluxPipeline flux;
+    private final int steps;
+    private final int iterations;
+    private final ImageFit fit;
+    private final int width;
+    private final int height;
+    private final float guidance;
+
+    private FlowMatchInversion(Builder b) {
+        this.flux = b.pipeline;
+        this.steps = b.steps;
+        this.iterations = b.iterations;
+        this.fit = b.fit;
+        this.guidance = b.guidance;
+        int natural = flux.defaults().imageSize();
+        this.width = b.width == 0 ? natural : b.width;
+        this.height = b.height == 0 ? natural : b.height;
+        int multiple = 2 * flux.vaeScaleFactor(); // 2x2 latent packing
+        if (width % multiple != 0 || height % multiple != 0 || width == 0 || height == 0) {
+            throw new IllegalArgumentException("width and height must be positive multiples of " + multiple + " for this model, got "
+                    + width + "x" + height);
+        }
+        schedule(); // validates the step count against the scheduler config
+    }
+
+    /** Starts configuring an inversion. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The pipeline whose models are used. */
+    public FluxPipeline pipeline() {
+        return flux;
+    }
+
+    @Override
+    public int steps() {
+        return steps;
+    }
+
+    @Override
+    public int fixedPointIterations() {
+        return iterations;
+    }
+
+    @Override
+    public ImageFit imageFit() {
+        return fit;
+    }
+
+    @Override
+    public int width() {
+        return width;
+    }
+
+    @Override
+    public int height() {
+        return height;
+    }
+
+    /** The guidance the transformer is given while inverting and re-denoising. */
+    public float guidance() {
+        return guidance;
+    }
+
+    /** Latent width. */
+    public int latentWidth() {
+        return width / flux.vaeScaleFactor();
+    }
+
+    /** Latent height. */
+    public int latentHeight() {
+        return height / flux.vaeScaleFactor();
+    }
+
+    @Override
+    public int mapsPerWord() {
+        int n = 0;
+        for (dev.steer.core.attention.CrossAttentionLayer l : flux.transformer().crossAttentionLayers()) {
+            n += l.heads();
+        }
+        return n;
+    }
+
+    @Override
+    public TokenizedPrompt tokenize(String prompt) {
+        return flux.engine().backend().tokenize(prompt);
+    }
+
+    @Override
+    public String modelDescription() {
+        return flux.modelDescription();
+    }
+
+    /** A fresh schedule of {@link #steps()} steps for this image size (the one inversion and reconstruction use). */
+    public FlowMatchSchedule schedule() {
+        return (FlowMatchSchedule) flux.scheduler().schedule(steps, FluxLatents.sequenceLength(latentHeight(), latentWidth()));
+    }
+
+    @Override
+    public EncodedImage encode(BufferedImage image) {
+        BufferedImage prepared = prepare(image);
+        try (NDManager scope = flux.manager().newSubManager()) {
+            NDArray x = scope.create(InversionImages.toChw(prepared), new Shape(1, 3, height, width));
+            NDArray mean = flux.vae().scaleLatents(flux.vae().encode(x).mean());
+            return new EncodedImage(prepared, mean.toFloatArray());
+        }
+    }
+
+    @Override
+    public Inverted invert(EncodedImage encoded, String prompt) {
+        return invertLatent(encoded.latent(), encoded.image(), prompt);
+    }
+
+    /**
+     * Inverts a clean latent [C * h * w] (already shifted and scaled) with {@code prompt}.
+     *
+     * @param image the image it came from, for PSNR; may be null
+     * @return the trajectory, with timesteps {@code round(1000 sigma)}: 0 for the clean latent, then
+     *     {@code t[n-1], ..., t[0]}
+     */
+    public Inverted invertLatent(float[] cleanLatent, BufferedImage image, String prompt) {
+        Objects.requireNonNull(prompt, "prompt");
+        int channels = flux.vae().config().latentChannels();
+        int lh = latentHeight();
+        int lw = latentWidth();
+        if (cleanLatent.length != channels * lh * lw) {
+            throw new IllegalArgumentException("the latent must have " + channels + " x " + lh + " x " + lw + " values, got "
+                    + cleanLatent.length);
+        }
+        FlowMatchSchedule schedule = schedule();
+        float[] sigmas = schedule.sigmas();
+        float[] modelT = schedule.modelTimesteps();
+        int[] t = schedule.timesteps();
+        int n = t.length;
+        List<float[]> latents = new ArrayList<>(n + 1);
+        int[] times = new int[n + 1];
+        double[] residuals = new double[n];
+        latents.add(cleanLatent.clone());
+        try (GenerationScope<FluxPrompt> scope = flux.engine().backend().openScope()) {
+            FluxPrompt cond = scope.encode(tokenize(prompt));
+            float[] z = cleanLatent.clone();
+            for (int k = 0; k < n; k++) {
+                int j = n - 1 - k;
+                float dt = sigmas[j + 1] - sigmas[j]; // the sampler's (negative) step
+                float[] next = eulerInverse(z, scope.predict(cond, z, 1, lh, lw, modelT[j], guidance, null, 0), dt);
+                for (int it = 0; it < iterations; it++) {
+                    float[] refined = eulerInverse(z, scope.predict(cond, next, 1, lh, lw, modelT[j], guidance, null, 0), dt);
+                    residuals[k] = InversionImages.relativeL2(refined, next);
+                    next = refined;
+                }
+                z = next;
+                latents.add(z);
+                times[k + 1] = t[j];
+            }
+        }
+        return new Inverted(prompt, image, List.copyOf(latents), times, residuals, lh, lw);
+    }
+
+    /** The latent that {@code x + dt v} maps to {@code target}: {@code target - dt v}, in float32 as the sampler steps. */
+    private static float[] eulerInverse(float[] target, float[] velocity, float dt) {
+        float[] out = new float[target.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = target[i] - dt * velocity[i];
+        }
+        return out;
+    }
+
+    @Override
+    public Reconstruction reconstruct(Inverted inverted, StepObserver observer) {
+        int lh = inverted.latentHeight();
+        int lw = inverted.latentWidth();
+        if (inverted.steps() != steps || lh != latentHeight() || lw != latentWidth()) {
+            throw new IllegalArgumentException("this inversion was made with " + inverted.steps() + " steps at latent " + lh + "x"
+                    + lw + "; this FlowMatchInversion uses " + steps + " steps at " + latentHeight() + "x" + latentWidth());
+        }
+        try (GenerationScope<FluxPrompt> scope = flux.engine().backend().openScope()) {
+            FluxPrompt cond = scope.encode(tokenize(inverted.prompt()));
+            float[] latent = flux.engine().denoise(scope, cond, null, inverted.noise(), lh, lw, schedule(), guidance, observer, null);
+            return InversionImages.reconstruction(inverted, latent, scope.decode(latent, lh, lw), height, width);
+        }
+    }
+
+    /**
+     * Configures a {@link FlowMatchInversion}: the pipeline is required; steps (28), fixed-point
+     * iterations (5), guidance (1), image fit (stretch) and size (the model's) are optional.
+     */
+    public static final class Builder {
+        private FluxPipeline pipeline;
+        private int steps = 28;
+        private int iterations = 5;
+        private float guidance = 1f;
+        private ImageFit fit = ImageFit.STRETCH;
+        private int width;
+        private int height;
+
+        private Builder() {
+        }
+
+        /** The pipeline whose VAE, text encoders, transformer and scheduler config are used (required). */
+        public Builder setPipeline(FluxPipeline pipeline) {
+            this.pipeline = pipeline;
+            return this;
+        }
+
+        /** Flow steps (default 28, diffusers' FLUX.1 [dev] default). */
+        public Builder optSteps(int steps) {
+            if (steps < 1) {
+                throw new IllegalArgumentException("steps must be >= 1, got " + steps);
+            }
+            this.steps = steps;
+            return this;
+        }
+
+        /** Fixed-point iterations per step (default 5; 0 is the plain Euler inversion). */
+        public Builder optFixedPointIterations(int iterations) {
+            if (iterations < 0) {
+                throw new IllegalArgumentException("fixed-point iterations must be >= 0, got " + iterations);
+            }
+            this.iterations = iterations;
+            return this;
+        }
+
+        /**
+         * The guidance given to the transformer (default 1: the conditional velocity alone; for a
+         * [dev] model, its embedded guidance value).
+         */
+        public Builder optGuidance(float guidance) {
+            if (!(guidance >= 0) || Float.isInfinite(guidance)) {
+                throw new IllegalArgumentException("guidance must be a finite value >= 0, got " + guidance);
+            }
+            this.guidance = guidance;
+            return this;
+        }
+
+        /** How images are fitted to the model size (default {@link ImageFit#STRETCH}). */
+        public Builder optImageFit(ImageFit fit) {
+            this.fit = Objects.requireNonNull(fit, "fit");
+            return this;
+        }
+
+        /** The image size to work at (default: the model's default size). */
+        public Builder optSize(int width, int height) {
+            if (width < 0 || height < 0) {
+                throw new IllegalArgumentException("size must be positive, got " + width + "x" + height);
+            }
+            this.width = width;
+            this.height = height;
+            return this;
+        }
+
+        /**
+         * Builds the inversion.
+         *
+         * @throws IllegalStateException without a pipeline
+         * @throws IllegalArgumentException for a size the model cannot take or a step count the scheduler refuses
+         */
+        public FlowMatchInversion build() {
+            if (pipeline == null) {
+                throw new IllegalStateException("setPipeline(...) is required");
+            }
+            return new FlowMatchInversion(this);
+        }
+    }
+}
