@@ -7,6 +7,7 @@ import dev.steer.core.engine.Backends;
 import dev.steer.core.engine.SamplerOptions;
 import dev.steer.core.generation.GenerationRequest;
 import dev.steer.core.generation.GenerationResult;
+import dev.steer.core.generation.ModelDefaults;
 import dev.steer.core.generation.Sampler;
 import dev.steer.core.image.Heatmaps;
 import dev.steer.core.image.PngImages;
@@ -35,11 +36,13 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * or red for position pass or fail).
  *
  * <pre>
- * ShapeBenchRunner --model DIR [--backend pytorch|onnx] [--classifier CKPT] [--prompts 100] [--seeds 4] [--first-seed 0] [--steps 50] [--guidance 7.5]
+ * ShapeBenchRunner --model DIR [--backend pytorch|onnx] [--classifier CKPT] [--prompts 100] [--seeds 4] [--first-seed 0] [--steps N] [--guidance G]
  *     [--step-size A] [--iterations N] [--end-fraction F] [--vanilla-only true] [--out DIR]
  * </pre>
- * The classifier defaults to {@code DIR/classifier}; steering settings default to the classifier's
- * {@linkplain SteeringConfig#recommendedFor recommended settings}.
+ * The classifier defaults to {@code DIR/classifier}; steps and guidance to the model's
+ * {@linkplain Sampler#defaults defaults} (what its folder declares, else its family's); steering
+ * settings to the classifier's {@linkplain SteeringConfig#recommendedFor recommended settings}.
+ * Stable Diffusion and FLUX folders both run.
  * {@code --vanilla-only true} skips the steered arm (a quick check of a model in training);
  * {@code --first-seed} other than 0 gives images the benchmark does not score, for tuning settings
  * without tuning on the benchmark.
@@ -86,16 +89,8 @@ public final class ShapeBenchRunner {
         int promptCount = Integer.parseInt(a.getOrDefault("--prompts", "100"));
         int seeds = Integer.parseInt(a.getOrDefault("--seeds", "4"));
         int firstSeed = Integer.parseInt(a.getOrDefault("--first-seed", "0"));
-        int steps = Integer.parseInt(a.getOrDefault("--steps", "50"));
-        float guidance = Float.parseFloat(a.getOrDefault("--guidance", "7.5"));
         Path out = Path.of(a.getOrDefault("--out", "target/shapebench"));
         boolean vanillaOnly = Boolean.parseBoolean(a.getOrDefault("--vanilla-only", "false"));
-        SteeringConfig recommended = SteeringConfig.recommendedFor(classifier);
-        SteeringConfig config = recommended
-                .withStepSize(Float.parseFloat(a.getOrDefault("--step-size", Float.toString(recommended.stepSize()))))
-                .withMaxIterations(Integer.parseInt(a.getOrDefault("--iterations", Integer.toString(recommended.maxIterations()))))
-                .withRange(recommended.startFraction(),
-                        Double.parseDouble(a.getOrDefault("--end-fraction", Double.toString(recommended.endFraction()))));
         Files.createDirectories(out);
         List<ShapeBench.Prompt> prompts = ShapeBench.standardPrompts().subList(0, promptCount);
         Arm vanilla = new Arm();
@@ -105,37 +100,51 @@ public final class ShapeBenchRunner {
         List<List<BufferedImage>> grid = new ArrayList<>();
         SamplerOptions options = SamplerOptions.of(model).withRelationClassifier(vanillaOnly ? null : classifier);
         String backend = a.getOrDefault("--backend", "pytorch");
-        try (Sampler sd = Backends.open(backend, options);
-                ProgressBar bar = new ProgressBarBuilder().setTaskName("ShapeBench").setStyle(ProgressBarStyle.ASCII)
-                        .setInitialMax((long) promptCount * seeds * (vanillaOnly ? 1 : 2)).setUnit(" images", 1).build()) {
-            for (ShapeBench.Prompt p : prompts) {
-                List<BufferedImage> plainTiles = new ArrayList<>();
-                List<BufferedImage> steeredTiles = new ArrayList<>();
-                for (int seed = firstSeed; seed < firstSeed + seeds; seed++) {
-                    GenerationRequest plain = GenerationRequest.builder(p.prompt()).optSteps(steps).optGuidanceScale(guidance)
-                            .optSeed(seed).build();
-                    GenerationRequest steer = GenerationRequest.builder(p.prompt()).optSteps(steps).optGuidanceScale(guidance)
-                            .optSeed(seed).optSteering(SteeringRequest.of(p.triplet()).withConfig(config)).build();
-                    JsonObject row = new JsonObject();
-                    row.addProperty("prompt", p.prompt());
-                    row.addProperty("seed", seed);
-                    row.add("vanilla", run(sd, plain, p, vanilla, plainTiles));
-                    bar.step();
-                    if (!vanillaOnly) {
-                        row.add("steered", run(sd, steer, p, steered, steeredTiles));
+        int steps;
+        float guidance;
+        SteeringConfig config;
+        try (Sampler sd = Backends.open(backend, options)) {
+            // settings left out take the model's defaults (its folder's, else its family's)
+            ModelDefaults defaults = sd.defaults();
+            steps = Integer.parseInt(a.getOrDefault("--steps", Integer.toString(defaults.steps())));
+            guidance = Float.parseFloat(a.getOrDefault("--guidance", Float.toString(defaults.guidanceScale())));
+            SteeringConfig recommended = vanillaOnly ? defaults.steering() : SteeringConfig.recommendedFor(classifier, defaults.steering());
+            config = recommended
+                    .withStepSize(Float.parseFloat(a.getOrDefault("--step-size", Float.toString(recommended.stepSize()))))
+                    .withMaxIterations(Integer.parseInt(a.getOrDefault("--iterations", Integer.toString(recommended.maxIterations()))))
+                    .withRange(recommended.startFraction(),
+                            Double.parseDouble(a.getOrDefault("--end-fraction", Double.toString(recommended.endFraction()))));
+            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("ShapeBench").setStyle(ProgressBarStyle.ASCII)
+                            .setInitialMax((long) promptCount * seeds * (vanillaOnly ? 1 : 2)).setUnit(" images", 1).build()) {
+                for (ShapeBench.Prompt p : prompts) {
+                    List<BufferedImage> plainTiles = new ArrayList<>();
+                    List<BufferedImage> steeredTiles = new ArrayList<>();
+                    for (int seed = firstSeed; seed < firstSeed + seeds; seed++) {
+                        GenerationRequest plain = GenerationRequest.builder(p.prompt()).optSteps(steps).optGuidanceScale(guidance)
+                                .optSeed(seed).build();
+                        GenerationRequest steer = GenerationRequest.builder(p.prompt()).optSteps(steps).optGuidanceScale(guidance)
+                                .optSeed(seed).optSteering(SteeringRequest.of(p.triplet()).withConfig(config)).build();
+                        JsonObject row = new JsonObject();
+                        row.addProperty("prompt", p.prompt());
+                        row.addProperty("seed", seed);
+                        row.add("vanilla", run(sd, plain, p, vanilla, plainTiles));
                         bar.step();
+                        if (!vanillaOnly) {
+                            row.add("steered", run(sd, steer, p, steered, steeredTiles));
+                            bar.step();
+                        }
+                        rows.add(row);
                     }
-                    rows.add(row);
+                    List<BufferedImage> line = new ArrayList<>(plainTiles);
+                    line.addAll(steeredTiles);
+                    grid.add(line);
+                    labels.add(p.prompt() + (vanillaOnly ? "" : "  (" + seeds + " vanilla | " + seeds + " steered)"));
+                    bar.setExtraMessage(String.format(Locale.ROOT, "vanilla pos %.2f | steered pos %.2f",
+                            vanilla.positions / (double) vanilla.images, steered.positions / (double) Math.max(1, steered.images)));
+                    System.out.printf(Locale.ROOT, "%-60s running: vanilla objects %.2f pos %.2f | steered objects %.2f pos %.2f%n",
+                            p.prompt(), vanilla.objects / (double) vanilla.images, vanilla.positions / (double) vanilla.images,
+                            steered.objects / (double) Math.max(1, steered.images), steered.positions / (double) Math.max(1, steered.images));
                 }
-                List<BufferedImage> line = new ArrayList<>(plainTiles);
-                line.addAll(steeredTiles);
-                grid.add(line);
-                labels.add(p.prompt() + (vanillaOnly ? "" : "  (" + seeds + " vanilla | " + seeds + " steered)"));
-                bar.setExtraMessage(String.format(Locale.ROOT, "vanilla pos %.2f | steered pos %.2f",
-                        vanilla.positions / (double) vanilla.images, steered.positions / (double) Math.max(1, steered.images)));
-                System.out.printf(Locale.ROOT, "%-60s running: vanilla objects %.2f pos %.2f | steered objects %.2f pos %.2f%n",
-                        p.prompt(), vanilla.objects / (double) vanilla.images, vanilla.positions / (double) vanilla.images,
-                        steered.objects / (double) Math.max(1, steered.images), steered.positions / (double) Math.max(1, steered.images));
             }
         }
         JsonObject report = new JsonObject();
