@@ -54,7 +54,7 @@ public final class Generate {
             Path out = Path.of(a.get("--out", "steer-output.png"));
             result.save(out);
             System.out.println("stages: " + result.timings());
-            System.out.printf(Locale.ROOT, "per denoising step: %.3fs%n", result.timings().denoising() / 1e9 / result.request().steps());
+            System.out.printf(Locale.ROOT, "per denoising step: %.3fs%n", result.timings().denoising().toNanos() / 1e9 / result.request().steps());
             System.out.println("wrote " + out.toAbsolutePath());
         }
     }

@@ -83,7 +83,7 @@ public final class Steer {
             probs[i] = String.format(Locale.ROOT, "%.3f", p[i]);
         }
         System.out.printf(Locale.ROOT, "step %2d: loss %.4g -> %.4g in %d iterations, %.2fs, p=%s%s%n", r.stepIndex(), r.lossBefore(),
-                r.lossAfter(), r.iterations(), r.nanos() / 1e9, Arrays.toString(probs),
+                r.lossAfter(), r.iterations(), r.time().toNanos() / 1e9, Arrays.toString(probs),
                 r.abandoned() == null ? "" : " (stopped: " + r.abandoned() + ")");
     }
 }

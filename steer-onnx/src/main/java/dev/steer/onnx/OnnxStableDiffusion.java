@@ -23,6 +23,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A Stable Diffusion (1.x / 2.x) text-to-image pipeline on ONNX Runtime, without LibTorch: a model
@@ -58,6 +60,8 @@ import java.util.function.Consumer;
  * several images per call) over this backend's {@link OnnxDiffusionBackend}.
  */
 public final class OnnxStableDiffusion implements Sampler {
+    private static final Logger LOG = LoggerFactory.getLogger(OnnxStableDiffusion.class);
+
     private final ClipTokenizer tokenizer;
     private final OnnxTextEncoder textEncoder;
     private final OnnxUNet unet;
@@ -306,6 +310,7 @@ public final class OnnxStableDiffusion implements Sampler {
          *     data file, tokenizer or scheduler config
          */
         public OnnxStableDiffusion build() {
+            long t0 = System.nanoTime();
             if (folder == null) {
                 throw new IllegalStateException("setModelFolder(...) is required");
             }
@@ -350,7 +355,9 @@ public final class OnnxStableDiffusion implements Sampler {
                 }
                 String desc = folder.toAbsolutePath().normalize().getFileName() + " (ONNX, UNet "
                         + String.format(Locale.ROOT, "%.0fM", unet.parameterCount() / 1e6) + " params)";
-                return new OnnxStableDiffusion(tok, text, unet, vae, sched, scaling, latentSize, desc, relations, estimator);
+                OnnxStableDiffusion built = new OnnxStableDiffusion(tok, text, unet, vae, sched, scaling, latentSize, desc, relations, estimator);
+                LOG.info("loaded {} in {} ms", desc, (System.nanoTime() - t0) / 1_000_000);
+                return built;
             } catch (RuntimeException e) {
                 for (AutoCloseable c : loaded) {
                     try {

@@ -91,7 +91,7 @@ class OnnxSteeredGenerationTest {
         }
         // 4 guided steps + per steered step 2 batched evaluations and 1 loss-only telemetry call
         assertEquals(4 + 2 * 3, r.timings().unetCalls());
-        assertTrue(r.timings().steering() > 0);
+        assertTrue(r.timings().steering().toNanos() > 0);
         Map<String, String> text = PngImages.readText(r.save(tmp.resolve("steered.png")));
         assertEquals("[(circle, to the left of, square)]", text.get("steering_relations"));
         assertEquals(config().toString(), text.get("steering_config"));

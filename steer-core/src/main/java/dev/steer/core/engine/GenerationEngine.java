@@ -23,6 +23,7 @@ import dev.steer.core.steering.SteeringRun;
 import dev.steer.core.steering.SteeringStepReport;
 import dev.steer.core.tokenizer.TokenizedPrompt;
 import java.awt.image.BufferedImage;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -222,7 +223,8 @@ public final class GenerationEngine<E> implements Sampler {
         BufferedImage picture = PngImages.fromChw(scope.decode(latents, lh, lw), plan.height(), plan.width());
         long t3 = System.nanoTime();
         int calls = schedule.size() + (steering == null ? 0 : steering.modelCalls());
-        StageTimings timings = new StageTimings(t1 - t0, t2 - t1, steering == null ? 0 : steering.nanos(), t3 - t2, calls);
+        StageTimings timings = new StageTimings(Duration.ofNanos(t1 - t0), Duration.ofNanos(t2 - t1),
+                Duration.ofNanos(steering == null ? 0 : steering.nanos()), Duration.ofNanos(t3 - t2), calls);
         Map<String, String> meta = request.metadata(plan.scheduler().type().name(), plan.width(), plan.height(), info.description());
         if (steering != null) {
             meta.putAll(steering.metadata());

@@ -1,7 +1,10 @@
 package dev.steer.core.generation;
 
+import java.time.Duration;
+import java.util.Locale;
+
 /**
- * Where a generation spent its time, in nanoseconds.
+ * Where a generation spent its time.
  *
  * @param textEncoding tokenising and encoding prompt and negative prompt
  * @param denoising the whole denoising loop (denoiser calls, guidance, scheduler, steering)
@@ -9,16 +12,20 @@ package dev.steer.core.generation;
  * @param decoding VAE decoding and conversion to an image
  * @param unetCalls number of denoiser (UNet or FLUX transformer) forward calls made
  */
-public record StageTimings(long textEncoding, long denoising, long steering, long decoding, int unetCalls) {
+public record StageTimings(Duration textEncoding, Duration denoising, Duration steering, Duration decoding, int unetCalls) {
 
     /** Total time. */
-    public long total() {
-        return textEncoding + denoising + decoding;
+    public Duration total() {
+        return textEncoding.plus(denoising).plus(decoding);
     }
 
     @Override
     public String toString() {
-        return String.format(java.util.Locale.ROOT, "text %.2fs, denoising %.2fs (steering %.2fs, %d denoiser calls), decoding %.2fs, total %.2fs",
-                textEncoding / 1e9, denoising / 1e9, steering / 1e9, unetCalls, decoding / 1e9, total() / 1e9);
+        return String.format(Locale.ROOT, "text %.2fs, denoising %.2fs (steering %.2fs, %d denoiser calls), decoding %.2fs, total %.2fs",
+                seconds(textEncoding), seconds(denoising), seconds(steering), unetCalls, seconds(decoding), seconds(total()));
+    }
+
+    private static double seconds(Duration d) {
+        return d.toNanos() / 1e9;
     }
 }

@@ -1,7 +1,10 @@
 package dev.steer.core.steering;
 
 import dev.steer.core.relation.RelationTriplet;
+import java.time.Duration;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Learn-to-Steer's refinement: at each steered step, up to {@code maxIterations} times, evaluate
@@ -14,22 +17,38 @@ import java.util.List;
  * only the {@link SteeringObjective} (exact or estimated gradient) differs.
  */
 public final class GradientSteerer implements Steerer {
+    private static final Logger LOG = LoggerFactory.getLogger(GradientSteerer.class);
+
     private final SteeringConfig config;
     private final List<RelationTriplet> triplets;
     private final SteeringListener listener;
+    private final List<String> classNames;
 
     /**
+     * A steerer whose reports name no classes.
+     *
      * @param config iterations, targets, step size, steered range
      * @param triplets the relations to enforce (at least one)
      * @param listener receives each step's report; may be null
      */
     public GradientSteerer(SteeringConfig config, List<RelationTriplet> triplets, SteeringListener listener) {
+        this(config, triplets, listener, List.of());
+    }
+
+    /**
+     * @param config iterations, targets, step size, steered range
+     * @param triplets the relations to enforce (at least one)
+     * @param listener receives each step's report; may be null
+     * @param classNames the classifier's class names, for readable reports
+     */
+    public GradientSteerer(SteeringConfig config, List<RelationTriplet> triplets, SteeringListener listener, List<String> classNames) {
         if (triplets.isEmpty()) {
             throw new IllegalArgumentException("steering needs at least one (subject, relation, object) triplet");
         }
         this.config = config;
         this.triplets = List.copyOf(triplets);
         this.listener = listener;
+        this.classNames = List.copyOf(classNames);
     }
 
     /** The settings. */
@@ -111,7 +130,8 @@ public final class GradientSteerer implements Steerer {
             }
         }
         SteeringStepReport report = new SteeringStepReport(stepIndex, lossBefore, lossAfter, iterations,
-                probabilities == null ? new float[0] : probabilities.clone(), System.nanoTime() - t0, abandoned);
+                probabilities == null ? new float[0] : probabilities.clone(), classNames, Duration.ofNanos(System.nanoTime() - t0), abandoned);
+        LOG.debug("{}", report);
         if (listener != null) {
             listener.onSteeredStep(report);
         }

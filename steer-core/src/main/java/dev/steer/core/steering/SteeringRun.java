@@ -44,7 +44,7 @@ public final class SteeringRun {
             classifier.classIndex(b.triplet().relation()); // fails early for a relation the classifier lacks
             bindings.put(b.triplet(), b);
         }
-        this.steerer = new GradientSteerer(request.config(), triplets, request.listener());
+        this.steerer = new GradientSteerer(request.config(), triplets, request.listener(), classifier.classNames());
     }
 
     /** The request. */

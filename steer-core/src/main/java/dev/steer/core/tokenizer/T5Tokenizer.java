@@ -1,5 +1,7 @@
 package dev.steer.core.tokenizer;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.huggingface.tokenizers.jni.CharSpan;
@@ -36,7 +38,7 @@ import java.util.regex.Pattern;
  * token {@code </s>} (the token the file's post-processor appends; id 1 in T5), then the pad id
  * ({@code <pad>}, 0) up to {@link #maxLength()}. A prompt with more than {@code maxLength() - 1}
  * pieces is cut, keeping {@code </s>} last, and a warning naming the limit is logged through
- * {@link System.Logger} ({@code dev.steer.core.tokenizer.T5Tokenizer}); the {@link TokenizedPrompt}
+ * SLF4J logger {@code dev.steer.core.tokenizer.T5Tokenizer}; the {@link TokenizedPrompt}
  * then reports the dropped tokens and the words cut off, as for CLIP.
  *
  * <p>Words are cut as for CLIP and {@code RelationParser} (lower-cased letter runs, single digits,
@@ -58,7 +60,7 @@ public final class T5Tokenizer implements AutoCloseable {
     /** The pad token's text in T5 tokenizers. */
     public static final String PAD_TOKEN = "<pad>";
 
-    private static final System.Logger LOG = System.getLogger(T5Tokenizer.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(T5Tokenizer.class);
 
     /** Words as RelationParser and the CLIP pre-tokenizer cut them (see ClipTokenizer.WORD_PATTERN). */
     private static final Pattern WORD = Pattern.compile(
@@ -243,9 +245,8 @@ public final class T5Tokenizer implements AutoCloseable {
                     cut.add(w.text());
                 }
             }
-            LOG.log(System.Logger.Level.WARNING, () -> "T5 prompt truncated to max_length " + maxLength + " tokens ("
-                    + keep + " pieces and </s>): dropped " + dropped + " of " + pieceIds.length + " pieces; words cut off: "
-                    + ClipTokenizer.abbreviate(String.join(" ", cut), 200));
+            LOG.warn("T5 prompt truncated to max_length {} tokens ({} pieces and </s>): dropped {} of {} pieces; words cut off: {}",
+                    maxLength, keep, dropped, pieceIds.length, ClipTokenizer.abbreviate(String.join(" ", cut), 200));
         }
         return new TokenizedPrompt(this::words, keep, prompt, ids, kept + 1, dropped, words);
     }

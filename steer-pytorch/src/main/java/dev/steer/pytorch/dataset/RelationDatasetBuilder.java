@@ -52,6 +52,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Builds a relation dataset by dual inversion (Learn-to-Steer's training data) in the on-disk format
@@ -94,6 +96,8 @@ import javax.imageio.ImageIO;
  * <p>Not thread-safe; one run at a time per output folder.
  */
 public final class RelationDatasetBuilder {
+    private static final Logger LOG = LoggerFactory.getLogger(RelationDatasetBuilder.class);
+
     /** The manifest's {@code format}. */
     public static final String FORMAT = "steer-relation-dataset";
     /** The manifest's {@code version}. */
@@ -297,7 +301,7 @@ public final class RelationDatasetBuilder {
                     samples += flush(state, buffer, pending, report);
                 }
                 long now = System.nanoTime();
-                if (progress != null && (now - lastLog >= progressInterval.toNanos() || processed == todo)) {
+                if (now - lastLog >= progressInterval.toNanos() || processed == todo) {
                     lastLog = now;
                     progressLine(processed, todo, alreadyCompleted, triplets.size(), samples + buffer.size(), dropped, psnrSum, psnrCount,
                             now - start);
@@ -772,6 +776,8 @@ public final class RelationDatasetBuilder {
         if (progress != null) {
             progress.println(line.get());
             progress.flush();
+        } else if (LOG.isInfoEnabled()) {
+            LOG.info(line.get());
         }
     }
 
@@ -781,10 +787,9 @@ public final class RelationDatasetBuilder {
         int remaining = todo - processed;
         String eta = remaining <= 0 ? "done" : "ETA " + duration(remaining * perTriplet);
         int done = before + processed;
-        progress.printf(Locale.ROOT, "relation dataset: %d/%d triplets (%.1f%%), %d samples this run, %d inversions under %.1f dB, "
-                + "mean PSNR %.2f dB, %.2f s/triplet, %s%n", done, total, total == 0 ? 100.0 : 100.0 * done / total, samples, dropped,
-                psnrThreshold, psnrCount == 0 ? Double.NaN : psnrSum / psnrCount, perTriplet, eta);
-        progress.flush();
+        log(() -> String.format(Locale.ROOT, "relation dataset: %d/%d triplets (%.1f%%), %d samples this run, %d inversions under %.1f dB, "
+                + "mean PSNR %.2f dB, %.2f s/triplet, %s", done, total, total == 0 ? 100.0 : 100.0 * done / total, samples, dropped,
+                psnrThreshold, psnrCount == 0 ? Double.NaN : psnrSum / psnrCount, perTriplet, eta));
     }
 
     private static String duration(double seconds) {
@@ -819,7 +824,7 @@ public final class RelationDatasetBuilder {
         private long seed;
         private int maxTriplets;
         private int stopAfter;
-        private PrintStream progress = System.err;
+        private PrintStream progress;
         private Duration progressInterval = Duration.ofSeconds(10);
         private TripletListener listener;
         private String model;
@@ -966,7 +971,7 @@ public final class RelationDatasetBuilder {
             return this;
         }
 
-        /** Where the input report and the progress lines go (default {@code System.err}; null for silence). */
+        /** Where the input report and the progress lines go (default: the SLF4J logger {@code dev.steer.pytorch.dataset.RelationDatasetBuilder} at INFO). */
         public Builder optProgress(PrintStream stream) {
             this.progress = stream;
             return this;

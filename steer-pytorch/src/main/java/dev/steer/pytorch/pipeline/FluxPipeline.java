@@ -41,6 +41,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * FLUX.1 [schnell] and [dev] on LibTorch: a diffusers {@code FluxPipeline} folder loaded into the
@@ -66,6 +68,8 @@ import java.util.Map;
  * taking turns in a {@link dev.steer.pytorch.nn.GradientSection} (see {@link StableDiffusion}).
  */
 public final class FluxPipeline implements Sampler {
+    private static final Logger LOG = LoggerFactory.getLogger(FluxPipeline.class);
+
     private final NDManager manager;
     private final ClipTokenizer clipTokenizer;
     private final ClipTextModel clip;
@@ -313,6 +317,7 @@ public final class FluxPipeline implements Sampler {
          * @throws dev.steer.core.weights.WeightsFormatException for missing, corrupt or mismatched weights
          */
         public FluxPipeline build() {
+            long t0 = System.nanoTime();
             if (folder == null) {
                 throw new IllegalStateException("setModelFolder(...) is required");
             }
@@ -376,8 +381,10 @@ public final class FluxPipeline implements Sampler {
                         + (randomSeed != null ? ", random weights seed " + randomSeed : "") + ")";
                 TorchRelationClassifier relations = classifierPath == null ? null
                         : PublishedRelationClassifier.load(classifierPath, manager);
-                return new FluxPipeline(manager, clipTokenizer, clip, t5Tokenizer, t5, new FluxDenoiser(transformer, computeType), vae, sched,
+                FluxPipeline built = new FluxPipeline(manager, clipTokenizer, clip, t5Tokenizer, t5, new FluxDenoiser(transformer, computeType), vae, sched,
                         relations, desc, mf.defaults(defaultsFor(dev)));
+                LOG.info("loaded {} in {} ms", desc, (System.nanoTime() - t0) / 1_000_000);
+                return built;
             } catch (RuntimeException e) {
                 t5Tokenizer.close();
                 manager.close();

@@ -29,6 +29,8 @@ import dev.steer.pytorch.weights.ModelWeights;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A Stable Diffusion (1.x / 2.x) text-to-image pipeline on LibTorch: a diffusers model folder
@@ -56,6 +58,8 @@ import java.util.Locale;
  * collector, so steering evaluations take turns while everything else runs in parallel.
  */
 public final class StableDiffusion implements Sampler {
+    private static final Logger LOG = LoggerFactory.getLogger(StableDiffusion.class);
+
     private final NDManager manager;
     private final ClipTokenizer tokenizer;
     private final ClipTextModel textEncoder;
@@ -275,6 +279,7 @@ public final class StableDiffusion implements Sampler {
          * @throws dev.steer.core.weights.WeightsFormatException for missing, corrupt or mismatched weights
          */
         public StableDiffusion build() {
+            long t0 = System.nanoTime();
             if (folder == null) {
                 throw new IllegalStateException("setModelFolder(...) is required");
             }
@@ -320,7 +325,9 @@ public final class StableDiffusion implements Sampler {
                         + (randomSeed != null ? ", random weights seed " + randomSeed : "") + ")";
                 TorchRelationClassifier relations = classifierPath == null ? null
                         : PublishedRelationClassifier.load(classifierPath, manager);
-                return new StableDiffusion(manager, tokenizer, text, unet, vae, sched, relations, desc);
+                StableDiffusion built = new StableDiffusion(manager, tokenizer, text, unet, vae, sched, relations, desc);
+                LOG.info("loaded {} in {} ms", desc, (System.nanoTime() - t0) / 1_000_000);
+                return built;
             } catch (RuntimeException e) {
                 manager.close();
                 throw e;

@@ -44,6 +44,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Trains a small FLUX-architecture ShapeWorld model from scratch, with the library's own FLUX
@@ -76,6 +78,8 @@ import java.util.function.Consumer;
  * exports the EMA weights (float16) to the model folder.
  */
 public final class FluxShapeWorldTrainer {
+    private static final Logger LOG = LoggerFactory.getLogger(FluxShapeWorldTrainer.class);
+
     /** The head width of every configuration; rotary axes split it (8, 12, 12) as FLUX's (16, 56, 56) splits 128. */
     static final int HEAD_DIM = 32;
     private static final int[] AXES = {8, 12, 12};
@@ -509,7 +513,7 @@ public final class FluxShapeWorldTrainer {
         private int t5Dim = 64;
         private int t5Layers = 2;
         private int textLength = 32;
-        private Consumer<String> log = System.out::println;
+        private Consumer<String> log = LOG::info;
 
         private Builder() {
         }

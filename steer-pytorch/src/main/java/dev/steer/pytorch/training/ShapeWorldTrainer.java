@@ -45,6 +45,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Trains the embedded ShapeWorld text-to-image model from scratch, with the library's own model
@@ -64,6 +66,8 @@ import java.util.function.Consumer;
  * resumes an interrupted run exactly and training can span sessions.
  */
 public final class ShapeWorldTrainer {
+    private static final Logger LOG = LoggerFactory.getLogger(ShapeWorldTrainer.class);
+
     private static final String RESOURCES = "/dev/steer/pytorch/shapeworld/";
     private static final Gson GSON = ShapeWorldTraining.GSON;
 
@@ -428,7 +432,7 @@ public final class ShapeWorldTrainer {
         private float maxGradNorm = 1f;
         private float groundingWeight = 0f;
         private int checkpointEvery = 250;
-        private Consumer<String> log = System.out::println;
+        private Consumer<String> log = LOG::info;
 
         private Builder() {
         }
