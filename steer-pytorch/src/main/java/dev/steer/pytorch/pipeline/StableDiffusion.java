@@ -232,6 +232,22 @@ public final class StableDiffusion implements Sampler {
         private Builder() {
         }
 
+        /**
+         * The model shipped as a Maven artifact {@code dev.steer:steer-model-<name>} (for example
+         * {@link dev.steer.core.model.EmbeddedModels#SHAPEWORLD}) with its relation classifier, copied
+         * out of the classpath on first use ({@link dev.steer.core.model.EmbeddedModels#folder}): no
+         * checkout path needed. Replaces {@link #setModelFolder}; {@link #optRelationClassifier} after
+         * this call overrides the classifier.
+         *
+         * @throws dev.steer.core.model.ModelConfigException when the artifact is not on the classpath
+         */
+        public Builder setEmbeddedModel(String name) {
+            this.folder = dev.steer.core.model.EmbeddedModels.folder(name);
+            Path classifier = folder.resolve("classifier");
+            this.classifierPath = java.nio.file.Files.isDirectory(classifier) ? classifier : null;
+            return this;
+        }
+
         /** The diffusers model folder (holding unet/, text_encoder/, tokenizer/, vae/, scheduler/). */
         public Builder setModelFolder(Path folder) {
             this.folder = folder;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.steer.core.generation.GenerationRequest;
 import dev.steer.core.generation.GenerationResult;
+import dev.steer.core.model.EmbeddedModels;
 import dev.steer.core.shapeworld.ShapeBench;
 import dev.steer.core.shapeworld.ShapeDetector;
 import dev.steer.core.steering.SteeringConfig;
@@ -101,5 +102,24 @@ class EmbeddedModelTest {
         // measured with two LibTorch threads; this run's numerics differ slightly, hence the margin
         assertTrue(vanillaRight <= 1, "vanilla right in " + vanillaRight + " of " + FIXED_BY_STEERING.length);
         assertTrue(steeredRight >= FIXED_BY_STEERING.length - 1, "steered right in " + steeredRight + " of " + FIXED_BY_STEERING.length);
+    }
+
+    @Test
+    void loadsFromItsMavenArtifactWithOneBuilderCallAndDrawsTheSameImage() throws Exception {
+        String previous = System.getProperty("steer.cache");
+        System.setProperty("steer.cache", tmp.resolve("cache").toString());
+        GenerationRequest request = GenerationRequest.builder("a photo of a purple square above a red circle").optSteps(2)
+                .optGuidanceScale(GUIDANCE).optSeed(0).build();
+        try (StableDiffusion fromClasspath = StableDiffusion.builder().setEmbeddedModel(EmbeddedModels.SHAPEWORLD).build();
+                StableDiffusion fromCheckout = StableDiffusion.builder().setModelFolder(model).build()) {
+            assertTrue(fromClasspath.relationClassifier() != null, "the classifier comes with the model");
+            assertTrue(java.util.Arrays.equals(fromCheckout.generate(request).finalLatents(), fromClasspath.generate(request).finalLatents()));
+        } finally {
+            if (previous == null) {
+                System.clearProperty("steer.cache");
+            } else {
+                System.setProperty("steer.cache", previous);
+            }
+        }
     }
 }
