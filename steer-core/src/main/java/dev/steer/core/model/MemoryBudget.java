@@ -86,7 +86,9 @@ public final class MemoryBudget {
 
     /** Thrown when a model would not fit; a {@link ModelConfigException} naming the model. */
     public static final class InsufficientMemoryException extends ModelConfigException {
+        /** Bytes the model needs. */
         private final long neededBytes;
+        /** Bytes that were free. */
         private final long availableBytes;
 
         InsufficientMemoryException(Path path, String message, long neededBytes, long availableBytes) {

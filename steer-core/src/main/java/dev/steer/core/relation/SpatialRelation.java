@@ -35,7 +35,7 @@ public enum SpatialRelation {
         return java.util.stream.Stream.concat(java.util.stream.Stream.of(canonical), phrases.stream()).distinct().toList();
     }
 
-    /** The relation with the opposite geometry (left of <-> right of, above <-> below). */
+    /** The relation with the opposite geometry (left of {@literal <->} right of, above {@literal <->} below). */
     public SpatialRelation opposite() {
         return switch (this) {
             case ABOVE -> BELOW;

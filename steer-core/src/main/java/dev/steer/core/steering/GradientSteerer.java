@@ -9,7 +9,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Learn-to-Steer's refinement: at each steered step, up to {@code maxIterations} times, evaluate
  * the classifier loss for one triplet (cycling through the prompt's triplets), stop when it is at
- * or below the step's target, otherwise take a plain gradient step z <- z - alpha * grad.
+ * or below the step's target, otherwise take a plain gradient step {@code z <- z - alpha * grad}.
  *
  * <p>A non-finite loss, gradient or updated latent never reaches the image: the update that led to
  * it (or the update itself, when it overflows the latent) is undone, steering of that step stops,

@@ -15,7 +15,7 @@ import java.nio.file.Path;
  * @param endFraction end of the steered steps as a fraction of the schedule (exclusive)
  * @param maxIterations refinement iterations per steered step
  * @param lossTargets loss at or below which refinement of step i stops (the last value applies to later steps)
- * @param stepSize alpha of z <- z - alpha * grad
+ * @param stepSize alpha of {@code z <- z - alpha * grad}
  * @param finalEvaluation evaluate the loss once more after the last update (for telemetry; costs one model call)
  */
 public record SteeringConfig(double startFraction, double endFraction, int maxIterations, double[] lossTargets,

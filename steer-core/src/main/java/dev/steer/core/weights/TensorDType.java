@@ -2,15 +2,25 @@ package dev.steer.core.weights;
 
 /** The element types a safetensors file may hold that this library reads. */
 public enum TensorDType {
+    /** 64-bit IEEE 754 floating point. */
     F64(8),
+    /** 32-bit IEEE 754 floating point. */
     F32(4),
+    /** 16-bit IEEE 754 floating point (half precision). */
     F16(2),
+    /** bfloat16: the upper 16 bits of a 32-bit float. */
     BF16(2),
+    /** 64-bit signed integer. */
     I64(8),
+    /** 32-bit signed integer. */
     I32(4),
+    /** 16-bit signed integer. */
     I16(2),
+    /** 8-bit signed integer. */
     I8(1),
+    /** 8-bit unsigned integer. */
     U8(1),
+    /** Boolean, one byte per element. */
     BOOL(1);
 
     private final int bytes;
