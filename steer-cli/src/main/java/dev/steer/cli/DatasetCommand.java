@@ -36,19 +36,19 @@ final class DatasetCommand extends BaseCommand {
     @Option(names = "--out", paramLabel = "DIR", required = true, description = "Dataset folder (created, or resumed).")
     Path out;
 
-    @Option(names = "--manifest", paramLabel = "FILE.jsonl", description = "JSON Lines manifest of images and relations.")
+    @Option(names = "--manifest", paramLabel = "FILE.jsonl", description = "JSON Lines manifest of images and relations. Default: none; at least one of --manifest, --gqa, --coco.")
     Path manifest;
 
-    @Option(names = "--gqa", paramLabel = "FILE", description = "GQA scene graphs (with --gqa-images).")
+    @Option(names = "--gqa", paramLabel = "FILE", description = "GQA scene graphs (with --gqa-images). Default: none.")
     Path gqa;
 
-    @Option(names = "--gqa-images", paramLabel = "DIR", description = "GQA images.")
+    @Option(names = "--gqa-images", paramLabel = "DIR", description = "GQA images folder. Default: none.")
     Path gqaImages;
 
-    @Option(names = "--coco", paramLabel = "FILE", description = "COCO instance annotations (with --coco-images).")
+    @Option(names = "--coco", paramLabel = "FILE", description = "COCO instance annotations (with --coco-images). Default: none.")
     Path coco;
 
-    @Option(names = "--coco-images", paramLabel = "DIR", description = "COCO images.")
+    @Option(names = "--coco-images", paramLabel = "DIR", description = "COCO images folder. Default: none.")
     Path cocoImages;
 
     @Option(names = "--steps", paramLabel = "N", defaultValue = "50", description = "Inversion and re-denoising steps.")

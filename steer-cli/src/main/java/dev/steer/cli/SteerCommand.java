@@ -34,10 +34,12 @@ final class SteerCommand extends BaseCommand {
     String subject;
 
     @Option(names = "--relation", paramLabel = "PHRASE", converter = Converters.Relation.class,
-            description = "The relation: left of, right of, above, below (and their synonyms: on top of, under, ...).")
+            description = "The relation (with --subject and --object): left of, right of, above, below, or a synonym (on top of, "
+                    + "under, ...). Default: parsed from the prompt.")
     SpatialRelation relation;
 
-    @Option(names = "--object", paramLabel = "WORD", description = "The relation's object word.")
+    @Option(names = "--object", paramLabel = "WORD", description = "The relation's object word (with --subject and --relation). "
+            + "Default: parsed from the prompt.")
     String object;
 
     @Mixin
