@@ -27,7 +27,8 @@ final class Converters {
         public ImageSize convert(String value) {
             Matcher m = FORM.matcher(value.trim());
             if (!m.matches()) {
-                throw new TypeConversionException("'" + value + "' is not a size: write WIDTHxHEIGHT (e.g. 512x512) or one number for a square");
+                throw new TypeConversionException("'" + value + "' is not a size: write WIDTHxHEIGHT (e.g. 512x512) or one number "
+                        + "for a square");
             }
             int w = Integer.parseInt(m.group(1));
             int h = m.group(2) == null ? w : Integer.parseInt(m.group(2));

@@ -30,13 +30,15 @@ import picocli.CommandLine.ParameterException;
                         + "Per triplet it costs (1 + negatives) x steps x (iterations + 2) denoiser calls: 700 with the defaults, "
                         + "so a GPU is wanted for real models."})
 final class DatasetCommand extends BaseCommand {
-    @Option(names = "--model", paramLabel = "DIR", required = true, description = "Model folder (Stable Diffusion or FLUX.1, diffusers layout).")
+    @Option(names = "--model", paramLabel = "DIR", required = true,
+            description = "Model folder (Stable Diffusion or FLUX.1, diffusers layout).")
     Path model;
 
     @Option(names = "--out", paramLabel = "DIR", required = true, description = "Dataset folder (created, or resumed).")
     Path out;
 
-    @Option(names = "--manifest", paramLabel = "FILE.jsonl", description = "JSON Lines manifest of images and relations. Default: none; at least one of --manifest, --gqa, --coco.")
+    @Option(names = "--manifest", paramLabel = "FILE.jsonl",
+            description = "JSON Lines manifest of images and relations. Default: none; at least one of --manifest, --gqa, --coco.")
     Path manifest;
 
     @Option(names = "--gqa", paramLabel = "FILE", description = "GQA scene graphs (with --gqa-images). Default: none.")
@@ -57,27 +59,32 @@ final class DatasetCommand extends BaseCommand {
     @Option(names = "--iterations", paramLabel = "N", defaultValue = "5", description = "Fixed-point iterations per inversion step.")
     int iterations;
 
-    @Option(names = "--psnr", paramLabel = "DB", defaultValue = "19.5", description = "Drop inversions whose reconstruction is below this PSNR.")
+    @Option(names = "--psnr", paramLabel = "DB", defaultValue = "19.5",
+            description = "Drop inversions whose reconstruction is below this PSNR.")
     double psnr;
 
-    @Option(names = "--negatives", paramLabel = "N", defaultValue = "1", description = "Negative prompts per triplet, each with a different wrong relation (0 to 3).")
+    @Option(names = "--negatives", paramLabel = "N", defaultValue = "1",
+            description = "Negative prompts per triplet, each with a different wrong relation (0 to 3).")
     int negatives;
 
     @Option(names = "--step-indices", paramLabel = "I,J,...", split = ",", defaultValue = "5,10,15,20,25,49",
             description = "The classifier's step indices (of a 50-step schedule) to record.")
     int[] stepIndices;
 
-    @Option(names = "--shard-size", paramLabel = "N", defaultValue = "512", description = "Samples per shard: a shard is written once this many are waiting, whole triplets only.")
+    @Option(names = "--shard-size", paramLabel = "N", defaultValue = "512",
+            description = "Samples per shard: a shard is written once this many are waiting, whole triplets only.")
     int shardSize;
 
-    @Option(names = "--max-triplets", paramLabel = "N", defaultValue = "0", description = "Use only the first N valid records as triplets (0: all).")
+    @Option(names = "--max-triplets", paramLabel = "N", defaultValue = "0",
+            description = "Use only the first N valid records as triplets (0: all).")
     int maxTriplets;
 
     @Option(names = "--stop-after", paramLabel = "N", defaultValue = "0", description = "Stop after this many triplets in this run "
             + "(0: no limit); run again to resume.")
     int stopAfter;
 
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of the choice of wrong relations for the negative prompts.")
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0",
+            description = "Seed of the choice of wrong relations for the negative prompts.")
     long seed;
 
     @Option(names = "--fit", paramLabel = "stretch|crop", converter = Converters.Fit.class, defaultValue = "stretch",
@@ -160,8 +167,8 @@ final class DatasetCommand extends BaseCommand {
             } else if (opened instanceof FluxPipeline flux) {
                 builder.setPipeline(flux);
             } else {
-                throw new IllegalArgumentException("dataset building inverts Stable Diffusion and FLUX folders; " + opened.modelDescription()
-                        + " is neither");
+                throw new IllegalArgumentException("dataset building inverts Stable Diffusion and FLUX folders; "
+                        + opened.modelDescription() + " is neither");
             }
             out().printf(Locale.ROOT, "loaded %s in %.2fs%n", opened.modelDescription(), seconds(t0));
             RelationDatasetBuilder.Summary s = builder.build().run();

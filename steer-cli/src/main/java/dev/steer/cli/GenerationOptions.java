@@ -9,9 +9,10 @@ import picocli.CommandLine.Help.Visibility;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** What to generate: prompt, seed, steps, guidance, size and where the image goes; settings left out take the model's defaults. */
+/** What to generate: prompt, seed, steps, guidance, size and where the image goes; settings left out take the model's. */
 final class GenerationOptions {
-    @Option(names = "--prompt", paramLabel = "TEXT", defaultValue = "a photo of a purple square above a red circle", description = "The prompt.")
+    @Option(names = "--prompt", paramLabel = "TEXT", defaultValue = "a photo of a purple square above a red circle",
+            description = "The prompt.")
     String prompt;
 
     @Option(names = "--negative", paramLabel = "TEXT", defaultValue = "", showDefaultValue = Visibility.NEVER,
@@ -25,8 +26,8 @@ final class GenerationOptions {
     long seed;
 
     @Option(names = "--size", paramLabel = "WxH", converter = Converters.Size.class, description = "Image size in pixels, e.g. 512x512. "
-            + SamplingOptions.MODEL_DEFAULT + "SD's from its UNet, 512x512 for SD 1.5, 32x32 for the embedded model; 256x256 for FLUX.1 [schnell], "
-            + "512x512 for [dev]).")
+            + SamplingOptions.MODEL_DEFAULT + "Stable Diffusion's from its UNet (512x512 for SD 1.5, 32x32 for the embedded model); "
+            + "for FLUX.1 what the folder declares, else 256x256 for [schnell], 512x512 for [dev].")
     Converters.ImageSize size;
 
     @Option(names = "--out", paramLabel = "FILE.png", defaultValue = "steer-output.png",

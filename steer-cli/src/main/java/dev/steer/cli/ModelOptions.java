@@ -76,6 +76,8 @@ final class ModelOptions {
         if (Files.exists(file)) {
             return file;
         }
-        throw new ParameterException(command.commandLine(), option + ": no such file or folder " + file.toAbsolutePath());
+        boolean given = command.commandLine().getParseResult().hasMatchedOption(option);
+        throw new ParameterException(command.commandLine(), option + ": no such file or folder " + file.toAbsolutePath()
+                + (given ? "" : " (the default)"));
     }
 }

@@ -43,13 +43,18 @@ public final class SteerCli implements Runnable {
     /** Exit code of a failure while running. */
     public static final int RUN_ERROR = CommandLine.ExitCode.SOFTWARE;
 
+    /** Read from the parse result by the exception handler; here so that every command accepts it. */
     @Option(names = "--stacktrace", scope = ScopeType.INHERIT, description = "Print the stack trace of an error (for reporting bugs).")
     boolean stacktrace;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    /** Entry point: runs the command in a thread with a large stack (LibTorch's backward pass recurses deeply) and exits with its code. */
+    /**
+     * Entry point: runs the command and exits with its code. It runs in a thread with a 16 MB stack,
+     * so that {@code java -jar} needs no {@code -Xss}: the programs always ran with {@code -Xss4m}
+     * (LibTorch's autograd crashed in a default-sized thread).
+     */
     public static void main(String[] args) throws InterruptedException {
         // DJL must never download anything: LibTorch comes from the native jar inside steer.jar
         if (System.getProperty("ai.djl.offline") == null) {
@@ -57,6 +62,13 @@ public final class SteerCli implements Runnable {
         }
         AtomicInteger code = new AtomicInteger(RUN_ERROR);
         Thread worker = new Thread(null, () -> code.set(execute(args)), "steer", 16L << 20);
+        worker.setUncaughtExceptionHandler((thread, error) -> {   // an Error (out of memory...): one line too
+            System.err.println("steer: " + error + (error instanceof OutOfMemoryError ? " (give the JVM more memory, e.g. "
+                    + "STEER_JAVA_OPTS=-Xmx16g)" : ""));
+            if (java.util.List.of(args).contains("--stacktrace")) {
+                error.printStackTrace();
+            }
+        });
         worker.start();
         worker.join();
         System.exit(code.get());
@@ -98,13 +110,12 @@ public final class SteerCli implements Runnable {
         if (wantsStackTrace(parsed)) {
             e.printStackTrace(err);
         }
-        String message = e.getMessage() == null || e.getMessage().isBlank() ? e.getClass().getName() : e.getMessage();
-        if (e instanceof FileSystemException f && f.getReason() == null) {
-            message = e.getClass().getSimpleName() + ": " + message;
-        }
-        String hint = usage ? " (see '" + name + " --help')"
-                : isExpected(e) ? "" : " (" + e.getClass().getName() + "; --stacktrace prints where)";
-        err.println(oneLine(name + ": " + message) + hint);
+        String message = e.getMessage() == null || e.getMessage().isBlank() ? null : e.getMessage();
+        // a file system exception's message is only the path; an unexpected exception's class says what happened
+        boolean plain = isExpected(e) && message != null && !(e instanceof FileSystemException);
+        String text = plain ? message : e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+        String hint = usage ? " (see '" + name + " --help')" : isExpected(e) ? "" : " (--stacktrace prints where)";
+        err.println(oneLine(name + ": " + text) + hint);
         err.flush();
         return usage ? USAGE_ERROR : RUN_ERROR;
     }
