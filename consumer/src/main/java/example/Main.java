@@ -2,6 +2,7 @@ package example;
 
 import dev.steer.core.generation.GenerationRequest;
 import dev.steer.core.generation.GenerationResult;
+import dev.steer.core.model.EmbeddedModels;
 import dev.steer.core.steering.SteeringConfig;
 import dev.steer.core.steering.SteeringRequest;
 import dev.steer.pytorch.pipeline.StableDiffusion;
@@ -9,17 +10,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import javax.imageio.ImageIO;
 
-/** The README's steering snippet on the embedded ShapeWorld model: Main MODEL_FOLDER OUT.png */
+/** The README's steering snippet on the embedded ShapeWorld model from its artifact: Main OUT.png */
 public final class Main {
     public static void main(String[] args) throws Exception {
-        Path model = Path.of(args[0]);
-        Path classifier = model.resolve("classifier");
-        Path out = Path.of(args[1]);
+        Path out = Path.of(args[0]);
         Files.deleteIfExists(out);
         try (StableDiffusion sd = StableDiffusion.builder()
-                .setModelFolder(model)
-                .optRelationClassifier(classifier)
+                .setEmbeddedModel(EmbeddedModels.SHAPEWORLD)   // model and classifier from the classpath
                 .build()) {
+            Path classifier = EmbeddedModels.folder(EmbeddedModels.SHAPEWORLD).resolve("classifier");
             GenerationResult r = sd.generate(GenerationRequest.builder("a photo of a purple square above a red circle")
                     .optSteps(20)
                     .optGuidanceScale(5f)

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** Minimal {@code --flag value} parsing for the example programs. */
+/** Minimal {@code --flag value} parsing for {@link WordMapYardstick} (the steer command uses picocli). */
 final class Args {
     private final Map<String, String> values = new HashMap<>();
 
@@ -33,12 +33,6 @@ final class Args {
         return a;
     }
 
-    /** This, with {@code flag} set to {@code value} unless it was given. */
-    Args withDefault(String flag, String value) {
-        values.putIfAbsent(flag, value);
-        return this;
-    }
-
     String get(String flag, String fallback) {
         return values.getOrDefault(flag, fallback);
     }
@@ -51,20 +45,7 @@ final class Args {
         return has(flag) ? Integer.parseInt(values.get(flag)) : fallback;
     }
 
-    float getFloat(String flag, float fallback) {
-        return has(flag) ? Float.parseFloat(values.get(flag)) : fallback;
-    }
-
     long getLong(String flag, long fallback) {
         return has(flag) ? Long.parseLong(values.get(flag)) : fallback;
-    }
-
-    /** "WxH" as {width, height}, or {0, 0} when absent (the model's default). */
-    int[] size(String flag) {
-        if (!has(flag)) {
-            return new int[] {0, 0};
-        }
-        String[] wh = values.get(flag).toLowerCase(java.util.Locale.ROOT).split("x");
-        return new int[] {Integer.parseInt(wh[0]), Integer.parseInt(wh[wh.length - 1])};
     }
 }

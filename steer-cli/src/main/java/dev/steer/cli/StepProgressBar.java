@@ -1,4 +1,4 @@
-package dev.steer.examples;
+package dev.steer.cli;
 
 import dev.steer.core.generation.ProgressListener;
 import dev.steer.core.generation.StepProgress;
