@@ -46,32 +46,17 @@ import java.util.Objects;
  * <p>Not thread-safe (the pipeline is not). Native memory lives in scopes closed before each method
  * returns; results are Java arrays.
  */
-public final class DdimInversion implements ImageInversion {
+public final class DdimInversion extends InversionBase {
 
     private final StableDiffusion sd;
     private final DDIMScheduler ddim;
-    private final int steps;
-    private final int iterations;
-    private final ImageFit fit;
-    private final int width;
-    private final int height;
 
     private DdimInversion(Builder b) {
+        super(b, b.pipeline.unet().config().sampleSize() * b.pipeline.vaeScaleFactor(), b.pipeline.vaeScaleFactor(),
+                b.pipeline.vaeScaleFactor() * b.pipeline.unet().config().downsampleFactor());
         this.sd = b.pipeline;
         this.ddim = (DDIMScheduler) Schedulers.create(SchedulerType.DDIM, sd.scheduler().config());
-        this.steps = b.steps;
-        this.iterations = b.iterations;
-        this.fit = b.fit;
-        int scale = sd.vaeScaleFactor();
-        int natural = sd.unet().config().sampleSize() * scale;
-        this.width = b.width == 0 ? natural : b.width;
-        this.height = b.height == 0 ? natural : b.height;
-        int multiple = scale * sd.unet().config().downsampleFactor();
-        if (width % multiple != 0 || height % multiple != 0) {
-            throw new IllegalArgumentException("width and height must be multiples of " + multiple + " for this model, got " + width
-                    + "x" + height);
-        }
-        ddim.schedule(steps); // validates the step count against the config
+        ddim.schedule(steps()); // validates the step count against the config
     }
 
     /** Starts configuring an inversion. */
@@ -87,46 +72,6 @@ public final class DdimInversion implements ImageInversion {
     /** The DDIM scheduler built from the model's scheduler config. */
     public DDIMScheduler scheduler() {
         return ddim;
-    }
-
-    /** Number of DDIM steps. */
-    @Override
-    public int steps() {
-        return steps;
-    }
-
-    /** Fixed-point iterations per step (0: plain DDIM inversion). */
-    @Override
-    public int fixedPointIterations() {
-        return iterations;
-    }
-
-    /** How images are fitted to the model size. */
-    @Override
-    public ImageFit imageFit() {
-        return fit;
-    }
-
-    /** Image width in pixels. */
-    @Override
-    public int width() {
-        return width;
-    }
-
-    /** Image height in pixels. */
-    @Override
-    public int height() {
-        return height;
-    }
-
-    /** Latent width. */
-    public int latentWidth() {
-        return width / sd.vaeScaleFactor();
-    }
-
-    /** Latent height. */
-    public int latentHeight() {
-        return height / sd.vaeScaleFactor();
     }
 
     @Override
@@ -150,7 +95,7 @@ public final class DdimInversion implements ImageInversion {
 
     /** A fresh DDIM schedule of {@link #steps()} steps (the one inversion and reconstruction use). */
     public Schedule schedule() {
-        return ddim.schedule(steps);
+        return ddim.schedule(steps());
     }
 
     /** Prepares and encodes an image: the clean latent to invert. */
@@ -158,7 +103,7 @@ public final class DdimInversion implements ImageInversion {
     public EncodedImage encode(BufferedImage image) {
         BufferedImage prepared = prepare(image);
         try (NDManager scope = sd.manager().newSubManager()) {
-            NDArray x = scope.create(InversionImages.toChw(prepared), new Shape(1, 3, height, width));
+            NDArray x = scope.create(InversionImages.toChw(prepared), new Shape(1, 3, height(), width()));
             NDArray mean = sd.vae().scaleLatents(sd.vae().encode(x).mean());
             return new EncodedImage(prepared, mean.toFloatArray());
         }
@@ -188,7 +133,7 @@ public final class DdimInversion implements ImageInversion {
         int[] t = schedule.timesteps();
         float[] modelT = schedule.modelTimesteps();
         int n = t.length;
-        int stride = ddim.config().numTrainTimesteps() / steps;
+        int stride = ddim.config().numTrainTimesteps() / steps();
         List<float[]> latents = new ArrayList<>(n + 1);
         int[] times = new int[n + 1];
         double[] residuals = new double[n];
@@ -203,7 +148,7 @@ public final class DdimInversion implements ImageInversion {
                 int to = t[j];
                 int from = to - stride;
                 float[] next = ddim.invertStep(predict(scope, z, shape, modelT[j], cond), from, to, z);
-                for (int it = 0; it < iterations; it++) {
+                for (int it = 0; it < fixedPointIterations(); it++) {
                     float[] refined = ddim.invertStep(predict(scope, next, shape, modelT[j], cond), from, to, z);
                     residuals[k] = InversionImages.relativeL2(refined, next);
                     next = refined;
@@ -233,14 +178,11 @@ public final class DdimInversion implements ImageInversion {
     public Reconstruction reconstruct(Inverted inverted, StepObserver observer) {
         int lh = inverted.latentHeight();
         int lw = inverted.latentWidth();
-        if (inverted.steps() != steps || lh != latentHeight() || lw != latentWidth()) {
-            throw new IllegalArgumentException("this inversion was made with " + inverted.steps() + " steps at latent " + lh + "x"
-                    + lw + "; this DdimInversion uses " + steps + " steps at " + latentHeight() + "x" + latentWidth());
-        }
+        checkMatches(inverted);
         try (NDManager scope = sd.manager().newSubManager()) {
             NDArray cond = sd.encodePrompt(scope, inverted.prompt());
             float[] latent = sd.denoise(cond, null, inverted.noise(), lh, lw, schedule(), 1f, observer, null);
-            return InversionImages.reconstruction(inverted, latent, sd.decode(scope, latent, lh, lw), height, width);
+            return InversionImages.reconstruction(inverted, latent, sd.decode(scope, latent, lh, lw), height(), width());
         }
     }
 
@@ -248,54 +190,16 @@ public final class DdimInversion implements ImageInversion {
      * Configures a {@link DdimInversion}: the pipeline is required; steps (50), fixed-point
      * iterations (5), image fit (stretch) and size (the model's) are optional.
      */
-    public static final class Builder {
+    public static final class Builder extends InversionBase.Settings<Builder> {
         private StableDiffusion pipeline;
-        private int steps = 50;
-        private int iterations = 5;
-        private ImageFit fit = ImageFit.STRETCH;
-        private int width;
-        private int height;
 
         private Builder() {
+            super(50);
         }
 
         /** The pipeline whose VAE, text encoder, UNet and scheduler config are used (required). */
         public Builder setPipeline(StableDiffusion pipeline) {
             this.pipeline = pipeline;
-            return this;
-        }
-
-        /** DDIM steps (default 50, the reference). */
-        public Builder optSteps(int steps) {
-            if (steps < 1) {
-                throw new IllegalArgumentException("steps must be >= 1, got " + steps);
-            }
-            this.steps = steps;
-            return this;
-        }
-
-        /** Fixed-point iterations per step (default 5, the reference; 0 is plain DDIM inversion). */
-        public Builder optFixedPointIterations(int iterations) {
-            if (iterations < 0) {
-                throw new IllegalArgumentException("fixed-point iterations must be >= 0, got " + iterations);
-            }
-            this.iterations = iterations;
-            return this;
-        }
-
-        /** How images are fitted to the model size (default {@link ImageFit#STRETCH}). */
-        public Builder optImageFit(ImageFit fit) {
-            this.fit = Objects.requireNonNull(fit, "fit");
-            return this;
-        }
-
-        /** The image size to work at (default: the UNet's sample size times the VAE scale). */
-        public Builder optSize(int width, int height) {
-            if (width < 0 || height < 0) {
-                throw new IllegalArgumentException("size must be positive, got " + width + "x" + height);
-            }
-            this.width = width;
-            this.height = height;
             return this;
         }
 

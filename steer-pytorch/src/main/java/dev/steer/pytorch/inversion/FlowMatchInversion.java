@@ -45,29 +45,14 @@ import java.util.Objects;
  * <p>Not thread-safe (the pipeline is not). Native memory lives in scopes closed before each method
  * returns; results are Java arrays.
  */
-public final class FlowMatchInversion implements ImageInversion {
+public final class FlowMatchInversion extends InversionBase {
     private final FluxPipeline flux;
-    private final int steps;
-    private final int iterations;
-    private final ImageFit fit;
-    private final int width;
-    private final int height;
     private final float guidance;
 
     private FlowMatchInversion(Builder b) {
+        super(b, b.pipeline.defaults().imageSize(), b.pipeline.vaeScaleFactor(), 2 * b.pipeline.vaeScaleFactor()); // 2x2 packing
         this.flux = b.pipeline;
-        this.steps = b.steps;
-        this.iterations = b.iterations;
-        this.fit = b.fit;
         this.guidance = b.guidance;
-        int natural = flux.defaults().imageSize();
-        this.width = b.width == 0 ? natural : b.width;
-        this.height = b.height == 0 ? natural : b.height;
-        int multiple = 2 * flux.vaeScaleFactor(); // 2x2 latent packing
-        if (width % multiple != 0 || height % multiple != 0 || width == 0 || height == 0) {
-            throw new IllegalArgumentException("width and height must be positive multiples of " + multiple + " for this model, got "
-                    + width + "x" + height);
-        }
         schedule(); // validates the step count against the scheduler config
     }
 
@@ -81,44 +66,9 @@ public final class FlowMatchInversion implements ImageInversion {
         return flux;
     }
 
-    @Override
-    public int steps() {
-        return steps;
-    }
-
-    @Override
-    public int fixedPointIterations() {
-        return iterations;
-    }
-
-    @Override
-    public ImageFit imageFit() {
-        return fit;
-    }
-
-    @Override
-    public int width() {
-        return width;
-    }
-
-    @Override
-    public int height() {
-        return height;
-    }
-
     /** The guidance the transformer is given while inverting and re-denoising. */
     public float guidance() {
         return guidance;
-    }
-
-    /** Latent width. */
-    public int latentWidth() {
-        return width / flux.vaeScaleFactor();
-    }
-
-    /** Latent height. */
-    public int latentHeight() {
-        return height / flux.vaeScaleFactor();
     }
 
     @Override
@@ -142,14 +92,14 @@ public final class FlowMatchInversion implements ImageInversion {
 
     /** A fresh schedule of {@link #steps()} steps for this image size (the one inversion and reconstruction use). */
     public FlowMatchSchedule schedule() {
-        return (FlowMatchSchedule) flux.scheduler().schedule(steps, FluxLatents.sequenceLength(latentHeight(), latentWidth()));
+        return (FlowMatchSchedule) flux.scheduler().schedule(steps(), FluxLatents.sequenceLength(latentHeight(), latentWidth()));
     }
 
     @Override
     public EncodedImage encode(BufferedImage image) {
         BufferedImage prepared = prepare(image);
         try (NDManager scope = flux.manager().newSubManager()) {
-            NDArray x = scope.create(InversionImages.toChw(prepared), new Shape(1, 3, height, width));
+            NDArray x = scope.create(InversionImages.toChw(prepared), new Shape(1, 3, height(), width()));
             NDArray mean = flux.vae().scaleLatents(flux.vae().encode(x).mean());
             return new EncodedImage(prepared, mean.toFloatArray());
         }
@@ -192,7 +142,7 @@ public final class FlowMatchInversion implements ImageInversion {
                 int j = n - 1 - k;
                 float dt = sigmas[j + 1] - sigmas[j]; // the sampler's (negative) step
                 float[] next = eulerInverse(z, scope.predict(cond, z, 1, lh, lw, modelT[j], guidance, null, 0), dt);
-                for (int it = 0; it < iterations; it++) {
+                for (int it = 0; it < fixedPointIterations(); it++) {
                     float[] refined = eulerInverse(z, scope.predict(cond, next, 1, lh, lw, modelT[j], guidance, null, 0), dt);
                     residuals[k] = InversionImages.relativeL2(refined, next);
                     next = refined;
@@ -218,14 +168,11 @@ public final class FlowMatchInversion implements ImageInversion {
     public Reconstruction reconstruct(Inverted inverted, StepObserver observer) {
         int lh = inverted.latentHeight();
         int lw = inverted.latentWidth();
-        if (inverted.steps() != steps || lh != latentHeight() || lw != latentWidth()) {
-            throw new IllegalArgumentException("this inversion was made with " + inverted.steps() + " steps at latent " + lh + "x"
-                    + lw + "; this FlowMatchInversion uses " + steps + " steps at " + latentHeight() + "x" + latentWidth());
-        }
+        checkMatches(inverted);
         try (GenerationScope<FluxPrompt> scope = flux.engine().backend().openScope()) {
             FluxPrompt cond = scope.encode(tokenize(inverted.prompt()));
             float[] latent = flux.engine().denoise(scope, cond, null, inverted.noise(), lh, lw, schedule(), guidance, observer, null);
-            return InversionImages.reconstruction(inverted, latent, scope.decode(latent, lh, lw), height, width);
+            return InversionImages.reconstruction(inverted, latent, scope.decode(latent, lh, lw), height(), width());
         }
     }
 
@@ -233,39 +180,17 @@ public final class FlowMatchInversion implements ImageInversion {
      * Configures a {@link FlowMatchInversion}: the pipeline is required; steps (28), fixed-point
      * iterations (5), guidance (1), image fit (stretch) and size (the model's) are optional.
      */
-    public static final class Builder {
+    public static final class Builder extends InversionBase.Settings<Builder> {
         private FluxPipeline pipeline;
-        private int steps = 28;
-        private int iterations = 5;
         private float guidance = 1f;
-        private ImageFit fit = ImageFit.STRETCH;
-        private int width;
-        private int height;
 
         private Builder() {
+            super(28);
         }
 
         /** The pipeline whose VAE, text encoders, transformer and scheduler config are used (required). */
         public Builder setPipeline(FluxPipeline pipeline) {
             this.pipeline = pipeline;
-            return this;
-        }
-
-        /** Flow steps (default 28, diffusers' FLUX.1 [dev] default). */
-        public Builder optSteps(int steps) {
-            if (steps < 1) {
-                throw new IllegalArgumentException("steps must be >= 1, got " + steps);
-            }
-            this.steps = steps;
-            return this;
-        }
-
-        /** Fixed-point iterations per step (default 5; 0 is the plain Euler inversion). */
-        public Builder optFixedPointIterations(int iterations) {
-            if (iterations < 0) {
-                throw new IllegalArgumentException("fixed-point iterations must be >= 0, got " + iterations);
-            }
-            this.iterations = iterations;
             return this;
         }
 
@@ -278,22 +203,6 @@ public final class FlowMatchInversion implements ImageInversion {
                 throw new IllegalArgumentException("guidance must be a finite value >= 0, got " + guidance);
             }
             this.guidance = guidance;
-            return this;
-        }
-
-        /** How images are fitted to the model size (default {@link ImageFit#STRETCH}). */
-        public Builder optImageFit(ImageFit fit) {
-            this.fit = Objects.requireNonNull(fit, "fit");
-            return this;
-        }
-
-        /** The image size to work at (default: the model's default size). */
-        public Builder optSize(int width, int height) {
-            if (width < 0 || height < 0) {
-                throw new IllegalArgumentException("size must be positive, got " + width + "x" + height);
-            }
-            this.width = width;
-            this.height = height;
             return this;
         }
 
