@@ -1,0 +1,2 @@
+/** A project that uses steer from a Maven repository, as another team's project would. */
+package example;
