@@ -11,8 +11,6 @@ import dev.steer.core.scheduler.Schedulers;
 import dev.steer.core.tokenizer.TokenizedPrompt;
 import dev.steer.pytorch.pipeline.StableDiffusion;
 import java.awt.image.BufferedImage;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 
 /**
@@ -123,42 +121,17 @@ public final class DdimInversion extends InversionBase {
     public Inverted invertLatent(float[] cleanLatent, BufferedImage image, String prompt) {
         Objects.requireNonNull(prompt, "prompt");
         int channels = sd.unet().config().inChannels();
-        int lh = latentHeight();
-        int lw = latentWidth();
-        if (cleanLatent.length != channels * lh * lw) {
-            throw new IllegalArgumentException("the latent must have " + channels + " x " + lh + " x " + lw + " values, got "
-                    + cleanLatent.length);
-        }
+        checkLatent(cleanLatent, channels);
         Schedule schedule = schedule();
         int[] t = schedule.timesteps();
         float[] modelT = schedule.modelTimesteps();
-        int n = t.length;
         int stride = ddim.config().numTrainTimesteps() / steps();
-        List<float[]> latents = new ArrayList<>(n + 1);
-        int[] times = new int[n + 1];
-        double[] residuals = new double[n];
-        latents.add(cleanLatent.clone());
-        times[0] = t[n - 1] - stride;
         try (NDManager scope = sd.manager().newSubManager()) {
             NDArray cond = sd.encodePrompt(scope, prompt);
-            Shape shape = new Shape(1, channels, lh, lw);
-            float[] z = cleanLatent.clone();
-            for (int k = 0; k < n; k++) {
-                int j = n - 1 - k;
-                int to = t[j];
-                int from = to - stride;
-                float[] next = ddim.invertStep(predict(scope, z, shape, modelT[j], cond), from, to, z);
-                for (int it = 0; it < fixedPointIterations(); it++) {
-                    float[] refined = ddim.invertStep(predict(scope, next, shape, modelT[j], cond), from, to, z);
-                    residuals[k] = InversionImages.relativeL2(refined, next);
-                    next = refined;
-                }
-                z = next;
-                latents.add(z);
-                times[k + 1] = to;
-            }
+            Shape shape = new Shape(1, channels, latentHeight(), latentWidth());
+            return trajectory(prompt, image, cleanLatent, t, t[t.length - 1] - stride,
+                    (j, below, at) -> ddim.invertStep(predict(scope, at, shape, modelT[j], cond), t[j] - stride, t[j], below));
         }
-        return new Inverted(prompt, image, List.copyOf(latents), times, residuals, lh, lw);
     }
 
     private float[] predict(NDManager scope, float[] latent, Shape shape, float timestep, NDArray cond) {

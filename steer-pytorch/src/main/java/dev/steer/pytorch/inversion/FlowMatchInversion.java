@@ -11,8 +11,6 @@ import dev.steer.core.tokenizer.TokenizedPrompt;
 import dev.steer.pytorch.flux.FluxPrompt;
 import dev.steer.pytorch.pipeline.FluxPipeline;
 import java.awt.image.BufferedImage;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 
 /**
@@ -119,40 +117,18 @@ public final class FlowMatchInversion extends InversionBase {
      */
     public Inverted invertLatent(float[] cleanLatent, BufferedImage image, String prompt) {
         Objects.requireNonNull(prompt, "prompt");
-        int channels = flux.vae().config().latentChannels();
-        int lh = latentHeight();
-        int lw = latentWidth();
-        if (cleanLatent.length != channels * lh * lw) {
-            throw new IllegalArgumentException("the latent must have " + channels + " x " + lh + " x " + lw + " values, got "
-                    + cleanLatent.length);
-        }
+        checkLatent(cleanLatent, flux.vae().config().latentChannels());
         FlowMatchSchedule schedule = schedule();
         float[] sigmas = schedule.sigmas();
         float[] modelT = schedule.modelTimesteps();
-        int[] t = schedule.timesteps();
-        int n = t.length;
-        List<float[]> latents = new ArrayList<>(n + 1);
-        int[] times = new int[n + 1];
-        double[] residuals = new double[n];
-        latents.add(cleanLatent.clone());
+        int lh = latentHeight();
+        int lw = latentWidth();
         try (GenerationScope<FluxPrompt> scope = flux.engine().backend().openScope()) {
             FluxPrompt cond = scope.encode(tokenize(prompt));
-            float[] z = cleanLatent.clone();
-            for (int k = 0; k < n; k++) {
-                int j = n - 1 - k;
-                float dt = sigmas[j + 1] - sigmas[j]; // the sampler's (negative) step
-                float[] next = eulerInverse(z, scope.predict(cond, z, 1, lh, lw, modelT[j], guidance, null, 0), dt);
-                for (int it = 0; it < fixedPointIterations(); it++) {
-                    float[] refined = eulerInverse(z, scope.predict(cond, next, 1, lh, lw, modelT[j], guidance, null, 0), dt);
-                    residuals[k] = InversionImages.relativeL2(refined, next);
-                    next = refined;
-                }
-                z = next;
-                latents.add(z);
-                times[k + 1] = t[j];
-            }
+            // the sampler's (negative) step is sigmas[j+1] - sigmas[j]
+            return trajectory(prompt, image, cleanLatent, schedule.timesteps(), 0, (j, below, at) -> eulerInverse(below,
+                    scope.predict(cond, at, 1, lh, lw, modelT[j], guidance, null, 0), sigmas[j + 1] - sigmas[j]));
         }
-        return new Inverted(prompt, image, List.copyOf(latents), times, residuals, lh, lw);
     }
 
     /** The latent that {@code x + dt v} maps to {@code target}: {@code target - dt v}, in float32 as the sampler steps. */

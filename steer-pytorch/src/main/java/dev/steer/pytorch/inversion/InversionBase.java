@@ -1,5 +1,8 @@
 package dev.steer.pytorch.inversion;
 
+import java.awt.image.BufferedImage;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -65,6 +68,55 @@ abstract class InversionBase implements ImageInversion {
     /** Latent height. */
     public int latentHeight() {
         return height / vaeScale;
+    }
+
+    /** One step of an inversion, as its sampler's step solved backwards. */
+    interface StepInverse {
+        /**
+         * The latent at step {@code j}'s noise level from the latent {@code below} it, with the model
+         * evaluated at {@code evaluatedAt} ({@code below} itself for the plain inversion, the newest
+         * estimate of the result for a fixed-point iteration).
+         */
+        float[] apply(int j, float[] below, float[] evaluatedAt);
+    }
+
+    /** Refuses a clean latent of the wrong size for this inversion. */
+    void checkLatent(float[] cleanLatent, int channels) {
+        if (cleanLatent.length != channels * latentHeight() * latentWidth()) {
+            throw new IllegalArgumentException("the latent must have " + channels + " x " + latentHeight() + " x " + latentWidth()
+                    + " values, got " + cleanLatent.length);
+        }
+    }
+
+    /**
+     * The fixed-point inversion both samplers share: from the clean latent up the schedule
+     * ({@code timesteps} highest first, step {@code j = n-1 .. 0}), each step taken plainly and then
+     * refined {@link #fixedPointIterations()} times, the last refinement's relative change kept as the
+     * step's residual.
+     *
+     * @param cleanTimestep the timestep recorded for the clean latent
+     */
+    Inverted trajectory(String prompt, BufferedImage image, float[] cleanLatent, int[] timesteps, int cleanTimestep, StepInverse step) {
+        int n = timesteps.length;
+        List<float[]> latents = new ArrayList<>(n + 1);
+        int[] times = new int[n + 1];
+        double[] residuals = new double[n];
+        latents.add(cleanLatent.clone());
+        times[0] = cleanTimestep;
+        float[] z = cleanLatent.clone();
+        for (int k = 0; k < n; k++) {
+            int j = n - 1 - k;
+            float[] next = step.apply(j, z, z);
+            for (int it = 0; it < iterations; it++) {
+                float[] refined = step.apply(j, z, next);
+                residuals[k] = InversionImages.relativeL2(refined, next);
+                next = refined;
+            }
+            z = next;
+            latents.add(z);
+            times[k + 1] = timesteps[j];
+        }
+        return new Inverted(prompt, image, List.copyOf(latents), times, residuals, latentHeight(), latentWidth());
     }
 
     /** Refuses a trajectory made with another step count or latent size than this inversion's. */
