@@ -67,6 +67,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ShapeWorldTrainer {
     private static final Logger LOG = LoggerFactory.getLogger(ShapeWorldTrainer.class);
+    /** Times a step's gradient is computed before a non-finite one counts as divergence. */
+    private static final int GRADIENT_ATTEMPTS = 3;
 
     private static final String RESOURCES = "/dev/steer/pytorch/shapeworld/";
     private static final Gson GSON = ShapeWorldTraining.GSON;
@@ -147,17 +149,31 @@ public final class ShapeWorldTrainer {
             Random rng = stepRandom(1, step);
             try (NDManager scope = manager.newSubManager()) {
                 NDArray x = images(scope, rng, null, null);
-                float loss;
-                try (GradientSection gc = GradientSection.open()) {
-                    var dist = vae.encode(x);
-                    NDArray z = dist.sample(scope.create(gaussian(rng, (int) dist.mean().size()), dist.mean().getShape()));
-                    NDArray rec = vae.decode(z).sub(x).square().mean();
-                    NDArray kl = dist.mean().square().add(dist.logvar().exp()).sub(dist.logvar()).sub(1f).mean();
-                    NDArray total = rec.add(Scalars.mul(kl, 0.5e-4f)); // 1e-4 x the KL divergence
-                    loss = rec.getFloat();
-                    gc.backward(total);
+                int f = vae.config().downsampleFactor();
+                Shape latent = new Shape(x.getShape().get(0), vae.config().latentChannels(), x.getShape().get(2) / f, x.getShape().get(3) / f);
+                NDArray noise = scope.create(gaussian(rng, Math.toIntExact(latent.size())), latent);
+                float loss = 0;
+                // LibTorch 2.7.1's oneDNN convolution backward occasionally returns NaN gradients from
+                // finite inputs (mostly a shape's first call; see Conv2d); the same step recomputed is
+                // finite and identical to an undisturbed one, so the run stays exactly resumable
+                for (int attempt = 1; attempt <= GRADIENT_ATTEMPTS; attempt++) {
+                    try (GradientSection gc = GradientSection.open()) {
+                        var dist = vae.encode(x);
+                        NDArray z = dist.sample(noise);
+                        NDArray rec = vae.decode(z).sub(x).square().mean();
+                        NDArray kl = dist.mean().square().add(dist.logvar().exp()).sub(dist.logvar()).sub(1f).mean();
+                        NDArray total = rec.add(Scalars.mul(kl, 0.5e-4f)); // 1e-4 x the KL divergence
+                        loss = rec.getFloat();
+                        gc.backward(total);
+                    }
+                    requireFinite("autoencoder", step, loss, state.has("vae_step") ? state.get("vae_step").getAsInt() : 0);
+                    if (Double.isFinite(opt.clipGradNorm(scope, Double.POSITIVE_INFINITY))) { // zeroes non-finite gradients
+                        break;
+                    }
+                    LOG.warn("autoencoder step {}: non-finite gradient from a finite loss (attempt {}), recomputing", step + 1, attempt);
+                    requireFinite("autoencoder", step, attempt == GRADIENT_ATTEMPTS ? Float.NaN : 0f,
+                            state.has("vae_step") ? state.get("vae_step").getAsInt() : 0);
                 }
-                requireFinite("autoencoder", step, loss, state.has("vae_step") ? state.get("vae_step").getAsInt() : 0);
                 opt.update(scope, learningRate * 3 * warmup(step, 100));
                 lossSum += loss;
             }
