@@ -163,6 +163,12 @@ final class ShapeBenchCommand extends BaseCommand {
             settings.addProperty("step_size", config.stepSize());
             settings.addProperty("max_iterations", config.maxIterations());
             settings.addProperty("end_fraction", config.endFraction());
+            settings.addProperty("margin", config.margin());
+            settings.addProperty("noise_candidates", config.noiseCandidates());
+            settings.addProperty("normalized_steps", config.normalizedSteps());
+            settings.addProperty("backtracking", config.backtracking());
+            settings.addProperty("final_evaluation", config.finalEvaluation());
+            settings.addProperty("summary", config.toString());
             report.add("steering", settings);
         }
         report.add("vanilla", vanilla.json());
@@ -193,6 +199,7 @@ final class ShapeBenchCommand extends BaseCommand {
         JsonObject o = new JsonObject();
         o.addProperty("objects_present", s.objectsPresent());
         o.addProperty("position_correct", s.positionCorrect());
+        o.addProperty("unet_passes", r.timings().unetCalls());
         return o;
     }
 

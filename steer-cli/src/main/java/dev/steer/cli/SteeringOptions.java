@@ -28,6 +28,30 @@ final class SteeringOptions {
     @Option(names = "--end-fraction", paramLabel = "F", description = "Steer until this fraction of the schedule. " + RECOMMENDED)
     Double endFraction;
 
+    @Option(names = "--margin", paramLabel = "M", description = "Stop refining a step once the asked relation's probability "
+            + "leads every other class by M (0: only the loss targets stop a step). " + RECOMMENDED)
+    Double margin;
+
+    @Option(names = "--noise-candidates", paramLabel = "K", description = "Initial noises to choose among by the classifier's "
+            + "first-step loss (1: the seed's own). " + RECOMMENDED)
+    Integer noiseCandidates;
+
+    @Option(names = "--normalized-steps", paramLabel = "true|false", arity = "0..1", description = "Gradient steps of "
+            + "step-size x grad / rms(grad) instead of step-size x grad. " + RECOMMENDED)
+    Boolean normalizedSteps;
+
+    @Option(names = "--backtracking", paramLabel = "true|false", arity = "0..1", description = "Undo an update that raised "
+            + "the loss and halve the step. " + RECOMMENDED)
+    Boolean backtracking;
+
+    @Option(names = "--final-evaluation", paramLabel = "true|false", arity = "0..1", description = "Evaluate the loss once more "
+            + "after a step's last update, for the report (one model pass per steered step). " + RECOMMENDED)
+    Boolean finalEvaluation;
+
+    @Option(names = "--reference", description = "Start from the published Learn-to-Steer settings (SteeringConfig.REFERENCE) "
+            + "instead of the classifier's steering.json; the options above still apply.")
+    boolean reference;
+
     /** The classifier: --classifier, else the model folder's {@code classifier}; checked to exist. */
     Path checkpoint(Path modelFolder) {
         return ModelOptions.requireExists(command, "--classifier", classifier != null ? classifier : modelFolder.resolve("classifier"));
@@ -35,10 +59,15 @@ final class SteeringOptions {
 
     /** The classifier's recommended settings (else {@code defaults}'), with the options given put in their place. */
     SteeringConfig config(Path checkpoint, ModelDefaults defaults) {
-        SteeringConfig recommended = SteeringConfig.recommendedFor(checkpoint, defaults.steering());
+        SteeringConfig recommended = reference ? SteeringConfig.REFERENCE : SteeringConfig.recommendedFor(checkpoint, defaults.steering());
         return recommended
                 .withStepSize(stepSize != null ? stepSize : recommended.stepSize())
                 .withMaxIterations(iterations != null ? iterations : recommended.maxIterations())
-                .withRange(recommended.startFraction(), endFraction != null ? endFraction : recommended.endFraction());
+                .withRange(recommended.startFraction(), endFraction != null ? endFraction : recommended.endFraction())
+                .withMargin(margin != null ? margin : recommended.margin())
+                .withNoiseCandidates(noiseCandidates != null ? noiseCandidates : recommended.noiseCandidates())
+                .withNormalizedSteps(normalizedSteps != null ? normalizedSteps : recommended.normalizedSteps())
+                .withBacktracking(backtracking != null ? backtracking : recommended.backtracking())
+                .withFinalEvaluation(finalEvaluation != null ? finalEvaluation : recommended.finalEvaluation());
     }
 }

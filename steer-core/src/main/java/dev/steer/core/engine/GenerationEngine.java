@@ -215,7 +215,11 @@ public final class GenerationEngine<E> implements Sampler {
         if (steering != null && request.steering().picturesDir() != null) {
             pictures = pictureRecorder(scope, steering, schedule, lh, lw, plan);
         }
-        Loop<E> loop = new Loop<>(cond.embedding(), uncond, init, lh, lw, schedule, request.guidanceScale(), steering,
+        float[] start = init;
+        if (steering != null && request.steering().config().noiseCandidates() > 1) {
+            start = chooseInitialNoise(scope, steering, cond.embedding(), schedule, lh, lw, request, control);
+        }
+        Loop<E> loop = new Loop<>(cond.embedding(), uncond, start, lh, lw, schedule, request.guidanceScale(), steering,
                 request.seed(), pictures, control);
         float[] latents = run(scope, loop);
         long t2 = System.nanoTime();
@@ -243,6 +247,27 @@ public final class GenerationEngine<E> implements Sampler {
             meta.put("steering_pictures", request.steering().picturesDir().toString());
         }
         return new GenerationResult(picture, request, latents, timings, steering == null ? List.of() : steering.reports(), meta);
+    }
+
+    /** The candidate initial noises of a steered request, and the one the classifier prefers at the first step. */
+    private float[] chooseInitialNoise(GenerationScope<E> scope, SteeringRun steering, E cond, Schedule schedule, int lh, int lw,
+            GenerationRequest request, Control control) {
+        int count = info.geometry().channels() * lh * lw;
+        List<float[]> candidates = new ArrayList<>();
+        for (int c = 0; c < request.steering().config().noiseCandidates(); c++) {
+            candidates.add(InitialNoise.latents(InitialNoise.candidateSeed(request.seed(), c), count, schedule.initNoiseSigma()));
+        }
+        SteeringStep first = steeringStep(schedule, 0, lh, lw, request.seed(), request.guidanceScale());
+        int chosen = steering.chooseInitialNoise(scope.steeringObjective(cond, first, steering.bindings()), candidates,
+                () -> control.check("while choosing the initial noise"));
+        return candidates.get(chosen);
+    }
+
+    private SteeringStep steeringStep(Schedule schedule, int i, int lh, int lw, long seed, float guidance) {
+        int n = schedule.size();
+        float inputScale = schedule.scaleModelInput(new float[] {1f}, i)[0];
+        return new SteeringStep(i, n, schedule.modelTimesteps()[i], info.relationClassifier().timestepIndexFor(i, n), inputScale,
+                info.geometry().channels(), lh, lw, seed, guidance);
     }
 
     private PictureRecorder pictureRecorder(GenerationScope<E> scope, SteeringRun steering, Schedule schedule, int lh, int lw,
@@ -304,9 +329,7 @@ public final class GenerationEngine<E> implements Sampler {
             control.check("at step " + i + " of " + n);
             SteeringStepReport report = null;
             if (steering != null && steering.isSteered(i, n)) {
-                float inputScale = schedule.scaleModelInput(new float[] {1f}, i)[0];
-                SteeringStep at = new SteeringStep(i, n, modelTimesteps[i], info.relationClassifier().timestepIndexFor(i, n), inputScale, channels,
-                        lh, lw, loop.seed(), loop.guidance());
+                SteeringStep at = steeringStep(schedule, i, lh, lw, loop.seed(), loop.guidance());
                 report = steering.refine(scope.steeringObjective(loop.cond(), at, steering.bindings()), i, n, latents,
                         () -> control.check("while steering step " + step + " of " + n));
             }

@@ -22,6 +22,19 @@ public final class InitialNoise {
         return out;
     }
 
+    /**
+     * The seed of initial-noise candidate {@code candidate} of a generation seeded {@code seed}, for
+     * steering that chooses among several noises: candidate 0 is the seed itself, the others are
+     * spread by the golden-ratio increment (SplittableRandom's), so neighbouring seeds' candidates
+     * do not coincide.
+     */
+    public static long candidateSeed(long seed, int candidate) {
+        if (candidate < 0) {
+            throw new IllegalArgumentException("candidate must be non-negative, got " + candidate);
+        }
+        return seed + candidate * 0x9E3779B97F4A7C15L;
+    }
+
     /** The initial latent of a schedule: {@link #gaussian} values times its init noise sigma. */
     public static float[] latents(long seed, int count, float initNoiseSigma) {
         float[] out = gaussian(seed, count);

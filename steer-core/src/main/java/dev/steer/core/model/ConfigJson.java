@@ -97,6 +97,11 @@ public final class ConfigJson {
         return has(key) ? number(json.get(key), key).floatValue() : fallback;
     }
 
+    /** An optional double. */
+    public double getDouble(String key, double fallback) {
+        return has(key) ? number(json.get(key), key).doubleValue() : fallback;
+    }
+
     /** An optional boolean. */
     public boolean getBool(String key, boolean fallback) {
         if (!has(key)) {

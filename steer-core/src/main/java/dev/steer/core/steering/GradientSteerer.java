@@ -8,8 +8,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Learn-to-Steer's refinement: at each steered step, up to {@code maxIterations} times, evaluate
- * the classifier loss for one triplet (cycling through the prompt's triplets), stop when it is at
- * or below the step's target, otherwise take a plain gradient step {@code z <- z - alpha * grad}.
+ * the classifier loss for one triplet (cycling through the prompt's triplets); a triplet whose loss
+ * is at or below the step's target, or whose asked relation leads by the configured margin, is
+ * satisfied and left alone; otherwise take a gradient step {@code z <- z - alpha * grad} (or a
+ * normalised one). The step ends when the current latent satisfies every triplet. With
+ * backtracking, an update that raised the next evaluation's loss is taken back and retried at half
+ * the step size along the same gradient, at no extra model call.
  *
  * <p>A non-finite loss, gradient or updated latent never reaches the image: the update that led to
  * it (or the update itself, when it overflows the latent) is undone, steering of that step stops,
@@ -69,17 +73,24 @@ public final class GradientSteerer implements Steerer {
     @Override
     public SteeringStepReport refine(SteeringObjective objective, int stepIndex, int totalSteps, float[] latent) {
         long t0 = System.nanoTime();
-        double target = config.lossTarget(stepIndex);
+        int count = triplets.size();
         float alpha = config.stepSize();
         float[] previous = null;
+        float[] lastGradient = null;
         float lossBefore = Float.NaN;
         float lossAfter = Float.NaN;
         float[] probabilities = null;
         String abandoned = null;
         int iterations = 0;
         boolean converged = false;
+        // which triplets the current latent satisfies (an update clears them) and each one's loss before the last update
+        boolean[] satisfied = new boolean[count];
+        float[] lossBeforeUpdate = new float[count];
+        java.util.Arrays.fill(lossBeforeUpdate, Float.NaN);
+        int updatedAt = -1;
         for (int it = 0; it < config.maxIterations(); it++) {
-            RelationTriplet triplet = triplets.get(it % triplets.size());
+            int k = it % count;
+            RelationTriplet triplet = triplets.get(k);
             SteeringObjective.Evaluation e = objective.evaluate(latent, triplet);
             String bad = nonFinite(e);
             if (bad != null) {
@@ -94,32 +105,45 @@ public final class GradientSteerer implements Steerer {
             if (it == 0) {
                 lossBefore = e.loss();
             }
+            if (config.backtracking() && updatedAt == it - 1 && e.loss() > lossBeforeUpdate[k]) {
+                // the last update made this triplet worse: take it back and retry with half the step along the same gradient
+                System.arraycopy(previous, 0, latent, 0, latent.length);
+                alpha /= 2;
+                iterations--;
+                if (!step(latent, previous, lastGradient, alpha)) {
+                    abandoned = "the update at iteration " + it + " made the latent non-finite (overflow): it was undone";
+                    break;
+                }
+                iterations++;
+                updatedAt = it;
+                java.util.Arrays.fill(satisfied, false);
+                continue;
+            }
             lossAfter = e.loss();
             probabilities = e.probabilities();
-            if (e.loss() <= target) {
-                converged = true;
-                break;
+            if (config.isSatisfied(stepIndex, e.loss(), e.probabilities(), classIndex(triplet))) {
+                satisfied[k] = true;
+                if (allTrue(satisfied)) {
+                    converged = true;
+                    break;
+                }
+                continue;
             }
             if (previous == null) {
                 previous = new float[latent.length];
             }
-            System.arraycopy(latent, 0, previous, 0, latent.length);
-            float[] g = e.gradient();
-            boolean finite = true;
-            for (int i = 0; i < latent.length; i++) {
-                latent[i] -= alpha * g[i];
-                finite &= Float.isFinite(latent[i]);
-            }
-            if (!finite) {
-                // a finite gradient times the step size can still overflow float: never keep that
-                System.arraycopy(previous, 0, latent, 0, latent.length);
+            lossBeforeUpdate[k] = e.loss();
+            lastGradient = e.gradient();
+            if (!step(latent, previous, lastGradient, alpha)) {
                 abandoned = "the update at iteration " + it + " made the latent non-finite (overflow): it was undone";
                 break;
             }
+            java.util.Arrays.fill(satisfied, false);
+            updatedAt = it;
             iterations++;
         }
         if (abandoned == null && !converged && iterations > 0 && config.finalEvaluation()) {
-            SteeringObjective.Evaluation e = objective.lossOnly(latent, triplets.get(iterations % triplets.size()));
+            SteeringObjective.Evaluation e = objective.lossOnly(latent, triplets.get(config.maxIterations() % count));
             String bad = nonFinite(e);
             if (bad != null) {
                 System.arraycopy(previous, 0, latent, 0, latent.length);
@@ -136,6 +160,49 @@ public final class GradientSteerer implements Steerer {
             listener.onSteeredStep(report);
         }
         return report;
+    }
+
+    /**
+     * {@code latent -= alpha * g} (or {@code alpha * g / rms(g)} with normalised steps), keeping the
+     * latent it started from in {@code previous}; false, with the latent restored, when the result
+     * overflowed (a finite gradient times the step size can still overflow float).
+     */
+    private boolean step(float[] latent, float[] previous, float[] gradient, float alpha) {
+        System.arraycopy(latent, 0, previous, 0, latent.length);
+        float scale = alpha;
+        if (config.normalizedSteps()) {
+            double squares = 0;
+            for (float v : gradient) {
+                squares += (double) v * v;
+            }
+            double rms = Math.sqrt(squares / gradient.length);
+            if (rms == 0) {
+                return true;
+            }
+            scale = (float) (alpha / rms);
+        }
+        boolean finite = true;
+        for (int i = 0; i < latent.length; i++) {
+            latent[i] -= scale * gradient[i];
+            finite &= Float.isFinite(latent[i]);
+        }
+        if (!finite) {
+            System.arraycopy(previous, 0, latent, 0, latent.length);
+        }
+        return finite;
+    }
+
+    private int classIndex(RelationTriplet triplet) {
+        return classNames.indexOf(triplet.relation().canonicalName());
+    }
+
+    private static boolean allTrue(boolean[] flags) {
+        for (boolean f : flags) {
+            if (!f) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String nonFinite(SteeringObjective.Evaluation e) {

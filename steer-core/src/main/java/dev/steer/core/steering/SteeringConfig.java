@@ -17,13 +17,28 @@ import java.nio.file.Path;
  * @param lossTargets loss at or below which refinement of step i stops (the last value applies to later steps)
  * @param stepSize alpha of {@code z <- z - alpha * grad}
  * @param finalEvaluation evaluate the loss once more after the last update (for telemetry; costs one model call)
+ * @param margin stop refining a step once the classifier's probability of the asked relation exceeds
+ *     every other class's by at least this much (0: off, only the loss targets stop a step)
+ * @param normalizedSteps take steps of {@code alpha * grad / rms(grad)} (the step size is then the
+ *     root-mean-square change per latent value) instead of {@code alpha * grad}
+ * @param backtracking when an update raised the loss, undo it and halve the step size for the rest
+ *     of the step (the evaluation that showed it counts as an iteration)
+ * @param noiseCandidates initial noises to choose among by the classifier's loss at the first step
+ *     (1: the seed's noise, no choice); candidate 0 is always the seed's noise
  */
 public record SteeringConfig(double startFraction, double endFraction, int maxIterations, double[] lossTargets,
-        float stepSize, boolean finalEvaluation) {
+        float stepSize, boolean finalEvaluation, double margin, boolean normalizedSteps, boolean backtracking,
+        int noiseCandidates) {
 
-    /** The reference defaults. */
-    public static final SteeringConfig DEFAULTS =
-            new SteeringConfig(0.0, 0.5, 15, new double[] {1e-5, 3e-5, 5e-5, 7e-5}, 5f, true);
+    /**
+     * The published Learn-to-Steer settings for Stable Diffusion: first half of the schedule, 15
+     * iterations, loss targets 1e-5..7e-5, plain steps of 5, every step run to its budget.
+     */
+    public static final SteeringConfig REFERENCE =
+            new SteeringConfig(0.0, 0.5, 15, new double[] {1e-5, 3e-5, 5e-5, 7e-5}, 5f, true, 0, false, false, 1);
+
+    /** The settings used where neither the classifier nor the model family says otherwise: {@link #REFERENCE}. */
+    public static final SteeringConfig DEFAULTS = REFERENCE;
 
     /** The file beside a classifier checkpoint that holds the steering settings it was tuned with. */
     public static final String RECOMMENDED_FILE = "steering.json";
@@ -31,7 +46,9 @@ public record SteeringConfig(double startFraction, double endFraction, int maxIt
     /**
      * The settings a classifier was tuned with: {@link #DEFAULTS} overridden by the keys of a
      * {@value #RECOMMENDED_FILE} beside the checkpoint ({@code step_size}, {@code max_iterations},
-     * {@code start_fraction}, {@code end_fraction}); {@link #DEFAULTS} when there is none. The
+     * {@code start_fraction}, {@code end_fraction}, {@code margin}, {@code normalized_steps},
+     * {@code backtracking}, {@code noise_candidates}, {@code final_evaluation}); {@link #DEFAULTS}
+     * when there is none. The
      * reference's step size is per model (5 for SD 2.1, 7.5 for SD 1.4), and a small model's latent
      * can need a much smaller one, so a classifier shipped for a model should say which.
      *
@@ -58,12 +75,18 @@ public record SteeringConfig(double startFraction, double endFraction, int maxIt
             return base;
         }
         ConfigJson json = ConfigJson.read(file);
-        json.refuseUnknownKeys("steering setting", "step_size", "max_iterations", "start_fraction", "end_fraction", "comment");
+        json.refuseUnknownKeys("steering setting", "step_size", "max_iterations", "start_fraction", "end_fraction", "margin",
+                "normalized_steps", "backtracking", "noise_candidates", "final_evaluation", "comment");
         try {
             return base.withStepSize(json.getFloat("step_size", base.stepSize()))
                     .withMaxIterations(json.getInt("max_iterations", base.maxIterations()))
                     .withRange(json.getFloat("start_fraction", (float) base.startFraction()),
-                            json.getFloat("end_fraction", (float) base.endFraction()));
+                            json.getFloat("end_fraction", (float) base.endFraction()))
+                    .withMargin(json.getDouble("margin", base.margin()))
+                    .withNormalizedSteps(json.getBool("normalized_steps", base.normalizedSteps()))
+                    .withBacktracking(json.getBool("backtracking", base.backtracking()))
+                    .withNoiseCandidates(json.getInt("noise_candidates", base.noiseCandidates()))
+                    .withFinalEvaluation(json.getBool("final_evaluation", base.finalEvaluation()));
         } catch (IllegalArgumentException e) {
             throw new ModelConfigException(file, e.getMessage());
         }
@@ -84,6 +107,40 @@ public record SteeringConfig(double startFraction, double endFraction, int maxIt
         if (!(stepSize > 0) || Float.isInfinite(stepSize)) {
             throw new IllegalArgumentException("step size must be a positive finite number, got " + stepSize);
         }
+        if (!(margin >= 0 && margin < 1)) {
+            throw new IllegalArgumentException("margin must be in [0, 1), got " + margin);
+        }
+        if (noiseCandidates < 1 || noiseCandidates > MAX_NOISE_CANDIDATES) {
+            throw new IllegalArgumentException("noise candidates must be 1 to " + MAX_NOISE_CANDIDATES + ", got " + noiseCandidates);
+        }
+    }
+
+    /** The most initial noises one generation may choose among. */
+    public static final int MAX_NOISE_CANDIDATES = 64;
+
+    /**
+     * Whether an evaluation is good enough to stop refining: its loss is at or below the step's
+     * target, or the asked class leads every other by at least {@link #margin()}.
+     *
+     * @param stepIndex the step (for its loss target)
+     * @param loss the evaluation's loss
+     * @param probabilities the classifier's class probabilities
+     * @param askedClass the index of the asked relation among them
+     */
+    public boolean isSatisfied(int stepIndex, float loss, float[] probabilities, int askedClass) {
+        if (loss <= lossTarget(stepIndex)) {
+            return true;
+        }
+        if (margin <= 0 || askedClass < 0 || askedClass >= probabilities.length) {
+            return false;
+        }
+        float runnerUp = 0f;
+        for (int c = 0; c < probabilities.length; c++) {
+            if (c != askedClass) {
+                runnerUp = Math.max(runnerUp, probabilities[c]);
+            }
+        }
+        return probabilities[askedClass] - runnerUp >= margin;
     }
 
     /** Whether step {@code stepIndex} of {@code totalSteps} is in the steered range. */
@@ -99,27 +156,56 @@ public record SteeringConfig(double startFraction, double endFraction, int maxIt
 
     /** A copy with another step size. */
     public SteeringConfig withStepSize(float alpha) {
-        return new SteeringConfig(startFraction, endFraction, maxIterations, lossTargets, alpha, finalEvaluation);
+        return new SteeringConfig(startFraction, endFraction, maxIterations, lossTargets, alpha, finalEvaluation, margin,
+                normalizedSteps, backtracking, noiseCandidates);
     }
 
     /** A copy with another iteration budget. */
     public SteeringConfig withMaxIterations(int iterations) {
-        return new SteeringConfig(startFraction, endFraction, iterations, lossTargets, stepSize, finalEvaluation);
+        return new SteeringConfig(startFraction, endFraction, iterations, lossTargets, stepSize, finalEvaluation, margin,
+                normalizedSteps, backtracking, noiseCandidates);
     }
 
     /** A copy steering another range of the schedule. */
     public SteeringConfig withRange(double start, double end) {
-        return new SteeringConfig(start, end, maxIterations, lossTargets, stepSize, finalEvaluation);
+        return new SteeringConfig(start, end, maxIterations, lossTargets, stepSize, finalEvaluation, margin, normalizedSteps,
+                backtracking, noiseCandidates);
     }
 
     /** A copy with other loss targets. */
     public SteeringConfig withLossTargets(double... targets) {
-        return new SteeringConfig(startFraction, endFraction, maxIterations, targets, stepSize, finalEvaluation);
+        return new SteeringConfig(startFraction, endFraction, maxIterations, targets, stepSize, finalEvaluation, margin,
+                normalizedSteps, backtracking, noiseCandidates);
     }
 
     /** A copy with or without the final telemetry evaluation. */
     public SteeringConfig withFinalEvaluation(boolean evaluate) {
-        return new SteeringConfig(startFraction, endFraction, maxIterations, lossTargets, stepSize, evaluate);
+        return new SteeringConfig(startFraction, endFraction, maxIterations, lossTargets, stepSize, evaluate, margin,
+                normalizedSteps, backtracking, noiseCandidates);
+    }
+
+    /** A copy stopping a step at another margin of the asked class (0: off). */
+    public SteeringConfig withMargin(double m) {
+        return new SteeringConfig(startFraction, endFraction, maxIterations, lossTargets, stepSize, finalEvaluation, m,
+                normalizedSteps, backtracking, noiseCandidates);
+    }
+
+    /** A copy with normalised (or plain) gradient steps. */
+    public SteeringConfig withNormalizedSteps(boolean normalized) {
+        return new SteeringConfig(startFraction, endFraction, maxIterations, lossTargets, stepSize, finalEvaluation, margin,
+                normalized, backtracking, noiseCandidates);
+    }
+
+    /** A copy with or without backtracking. */
+    public SteeringConfig withBacktracking(boolean backtrack) {
+        return new SteeringConfig(startFraction, endFraction, maxIterations, lossTargets, stepSize, finalEvaluation, margin,
+                normalizedSteps, backtrack, noiseCandidates);
+    }
+
+    /** A copy choosing among another number of initial noises. */
+    public SteeringConfig withNoiseCandidates(int candidates) {
+        return new SteeringConfig(startFraction, endFraction, maxIterations, lossTargets, stepSize, finalEvaluation, margin,
+                normalizedSteps, backtracking, candidates);
     }
 
     @Override
@@ -136,6 +222,8 @@ public record SteeringConfig(double startFraction, double endFraction, int maxIt
     public String toString() {
         return "SteeringConfig[steps " + startFraction + ".." + endFraction + " of the schedule, " + maxIterations
                 + " iterations, targets " + java.util.Arrays.toString(lossTargets) + ", step size " + stepSize
+                + (margin > 0 ? ", margin " + margin : "") + (normalizedSteps ? ", normalised steps" : "")
+                + (backtracking ? ", backtracking" : "") + (noiseCandidates > 1 ? ", " + noiseCandidates + " noise candidates" : "")
                 + (finalEvaluation ? ", final evaluation" : "") + "]";
     }
 }

@@ -27,6 +27,8 @@ public final class SteeringRun {
     private int evaluations;
     private int modelCalls;
     private long nanos;
+    private int chosenNoise = -1;
+    private double[] noiseLosses;
 
     /**
      * @param request what to steer and how
@@ -107,6 +109,51 @@ public final class SteeringRun {
         }
     }
 
+    /**
+     * Chooses the initial noise to steer from among candidates by the classifier's verdict at the
+     * first step: the one with the lowest loss summed over the triplets (one forward pass per
+     * candidate and triplet, through {@link SteeringObjective#lossOnly}). Counted in the model
+     * calls, evaluations and time; the choice goes into {@link #metadata()}.
+     *
+     * @param objective the first step's objective
+     * @param candidates the candidate initial latents; candidate 0 is the seed's own noise
+     * @param beforeEachEvaluation run before every evaluation (the engine's cancellation check)
+     * @return the index of the chosen candidate
+     */
+    public int chooseInitialNoise(SteeringObjective objective, List<float[]> candidates, Runnable beforeEachEvaluation) {
+        if (candidates.isEmpty()) {
+            throw new IllegalArgumentException("no initial noise to choose from");
+        }
+        long t0 = System.nanoTime();
+        int before = objective.modelCalls();
+        int counted = 0;
+        int best = 0;
+        double bestLoss = Double.POSITIVE_INFINITY;
+        double[] losses = new double[candidates.size()];
+        try {
+            for (int c = 0; c < candidates.size(); c++) {
+                double sum = 0;
+                for (RelationTriplet t : triplets) {
+                    beforeEachEvaluation.run();
+                    counted++;
+                    sum += objective.lossOnly(candidates.get(c).clone(), t).loss();
+                }
+                losses[c] = sum;
+                if (sum < bestLoss) { // NaN never wins
+                    bestLoss = sum;
+                    best = c;
+                }
+            }
+        } finally {
+            evaluations += counted;
+            modelCalls += objective.modelCalls() > 0 ? objective.modelCalls() - before : counted;
+            nanos += System.nanoTime() - t0;
+        }
+        chosenNoise = best;
+        noiseLosses = losses;
+        return best;
+    }
+
     /** Reports of the steered steps so far. */
     public List<SteeringStepReport> reports() {
         return List.copyOf(reports);
@@ -135,6 +182,10 @@ public final class SteeringRun {
         long abandoned = reports.stream().filter(r -> r.abandoned() != null).count();
         float first = reports.isEmpty() ? Float.NaN : reports.get(0).lossBefore();
         float last = reports.isEmpty() ? Float.NaN : reports.get(reports.size() - 1).lossAfter();
+        if (chosenNoise >= 0) {
+            m.put("steering_noise", "candidate " + chosenNoise + " of " + noiseLosses.length + " (first-step losses "
+                    + java.util.Arrays.toString(noiseLosses) + ")");
+        }
         m.put("steering_summary", reports.size() + " steps steered, " + evaluations + " evaluations, loss " + first + " -> " + last
                 + (abandoned > 0 ? ", " + abandoned + " steps abandoned on non-finite values" : ""));
         return m;

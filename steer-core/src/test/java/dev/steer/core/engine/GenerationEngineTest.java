@@ -12,6 +12,7 @@ import dev.steer.core.generation.Cancellation;
 import dev.steer.core.generation.GenerationCancelledException;
 import dev.steer.core.generation.GenerationRequest;
 import dev.steer.core.generation.GenerationResult;
+import dev.steer.core.generation.InitialNoise;
 import dev.steer.core.generation.StepProgress;
 import dev.steer.core.image.PngImages;
 import dev.steer.core.relation.CentroidRelationBaseline;
@@ -55,6 +56,41 @@ class GenerationEngineTest {
             assertEquals(3, r.steering().size());
             // 6 guided calls + per steered step 2 evaluations and the final telemetry evaluation
             assertEquals(6 + 3 * 3, r.timings().unetCalls());
+        }
+    }
+
+    @Test
+    void steeringStartsFromTheCandidateNoiseTheClassifierPrefersAndCountsTheCandidatePasses() {
+        // the fake objective's loss is the latent's mean square: the candidate with the smallest one wins
+        int candidates = 5;
+        long seed = -1;
+        int best = 0;
+        while (best == 0) { // a seed whose own noise is not the best candidate
+            seed++;
+            double bestLoss = Double.MAX_VALUE;
+            for (int c = 0; c < candidates; c++) {
+                float[] noise = InitialNoise.gaussian(InitialNoise.candidateSeed(seed, c), 2 * 4 * 4); // the fake latent: 2 x 4 x 4
+                double sum = 0;
+                for (float v : noise) {
+                    sum += v * v;
+                }
+                if (sum < bestLoss) {
+                    bestLoss = sum;
+                    best = c;
+                }
+            }
+        }
+        SteeringConfig config = steering().config();
+        try (GenerationEngine<float[]> engine = new GenerationEngine<>(new FakeBackend())) {
+            GenerationResult chosen = engine.generate(request().optSeed(seed)
+                    .optSteering(SteeringRequest.fromPrompt().withConfig(config.withNoiseCandidates(candidates))).build());
+            GenerationResult direct = engine.generate(request().optSeed(InitialNoise.candidateSeed(seed, best))
+                    .optSteering(SteeringRequest.fromPrompt().withConfig(config)).build());
+            assertArrayEquals(direct.finalLatents(), chosen.finalLatents(), "generation continues from the chosen candidate");
+            assertTrue(chosen.metadata().get("steering_noise").startsWith("candidate " + best + " of 5"),
+                    chosen.metadata().get("steering_noise"));
+            assertEquals(direct.timings().unetCalls() + candidates, chosen.timings().unetCalls(), "one pass per candidate");
+            assertEquals(Long.toString(seed), chosen.metadata().get("seed"), "the request's seed is what the image records");
         }
     }
 

@@ -127,6 +127,92 @@ class GradientSteererTest {
         assertTrue(!s.isSteered(10, 20));
     }
 
+    /** Classes [left, above]; p(left) = 1 - sigmoid(x0) rises as x0 falls; gradient of -log p(left). */
+    private static SteeringObjective leftness(List<RelationTriplet> seen) {
+        return (latent, triplet) -> {
+            seen.add(triplet);
+            double other = 1 / (1 + Math.exp(-latent[0]));
+            float loss = (float) -Math.log(1 - other);
+            return new SteeringObjective.Evaluation(loss, new float[] {(float) other}, new float[] {(float) (1 - other), (float) other});
+        };
+    }
+
+    private static final List<String> CLASSES = List.of(SpatialRelation.LEFT_OF.canonicalName(), SpatialRelation.ABOVE.canonicalName());
+
+    @Test
+    void aMarginOverTheRunnerUpEndsTheStepLongBeforeTheLossTarget() {
+        List<RelationTriplet> seen = new ArrayList<>();
+        SteeringConfig config = SteeringConfig.DEFAULTS.withStepSize(1f).withMargin(0.5).withFinalEvaluation(false);
+        float[] z = {2f};
+        SteeringStepReport r = new GradientSteerer(config, List.of(A), null, CLASSES).refine(leftness(seen), 0, 50, z);
+        // p(left) - p(above) >= 0.5 needs sigmoid(x0) <= 0.25, x0 <= -1.0986
+        float p = r.probabilities()[0];
+        assertTrue(p - r.probabilities()[1] >= 0.5f, "stopped with a margin: " + r);
+        assertTrue(r.iterations() < 15 && seen.size() == r.iterations() + 1, "stopped early, one evaluation per update plus the check: " + r);
+        SteeringStepReport plain = new GradientSteerer(config.withMargin(0), List.of(A), null, CLASSES).refine(leftness(new ArrayList<>()),
+                0, 50, new float[] {2f});
+        assertEquals(15, plain.iterations(), "without the margin only the 1e-5 loss target stops the step");
+    }
+
+    @Test
+    void aMarginNeedsTheClassNamesOtherwiseOnlyLossTargetsStop() {
+        SteeringConfig config = SteeringConfig.DEFAULTS.withStepSize(1f).withMargin(0.5).withFinalEvaluation(false);
+        SteeringStepReport r = new GradientSteerer(config, List.of(A), null).refine(leftness(new ArrayList<>()), 0, 50, new float[] {2f});
+        assertEquals(15, r.iterations());
+    }
+
+    @Test
+    void normalisedStepsMoveTheLatentByTheStepSizeInRootMeanSquare() {
+        SteeringConfig config = SteeringConfig.DEFAULTS.withStepSize(0.1f).withMaxIterations(1).withFinalEvaluation(false)
+                .withNormalizedSteps(true);
+        SteeringObjective fixed = (latent, t) -> new SteeringObjective.Evaluation(1f, new float[] {30f, -40f}, new float[] {0.5f, 0.5f});
+        float[] z = {0f, 0f};
+        new GradientSteerer(config, List.of(A), null).refine(fixed, 0, 50, z);
+        // rms of (30, -40) is sqrt(1250) = 35.36: the step is 0.1 * g / 35.36
+        assertArrayEquals(new float[] {-0.0848528f, 0.1131371f}, z, 1e-6f);
+    }
+
+    @Test
+    void backtrackingTakesBackAnUpdateThatRaisedTheLossAndRetriesAtHalfTheStep() {
+        // loss = x^2 with step 1.5 overshoots: 1 -> -2 (loss 4); backtracking returns to 1 and steps 0.75 * 2 = 1.5 -> -0.5
+        List<RelationTriplet> seen = new ArrayList<>();
+        SteeringConfig config = SteeringConfig.DEFAULTS.withStepSize(1.5f).withMaxIterations(3).withFinalEvaluation(false)
+                .withBacktracking(true);
+        float[] z = {1f};
+        SteeringStepReport r = new GradientSteerer(config, List.of(A), null).refine(quadratic(seen), 0, 50, z);
+        assertEquals(3, seen.size(), "the retry reuses the stored gradient: no extra evaluation");
+        // it0: x=1 -> -2; it1: loss 4 > 1: back to 1, half step -> -0.5; it2: loss 0.25 < 1 -> -0.5 - 0.75 * -1 = 0.25
+        assertArrayEquals(new float[] {0.25f}, z, 1e-6f);
+        assertEquals(2, r.iterations(), "two updates kept");
+        float[] plain = {1f};
+        new GradientSteerer(config.withBacktracking(false), List.of(A), null).refine(quadratic(new ArrayList<>()), 0, 50, plain);
+        assertArrayEquals(new float[] {-8f}, plain, 1e-6f, "without backtracking the overshoot grows: 1 -> -2 -> 4 -> -8");
+    }
+
+    @Test
+    void withSeveralRelationsASatisfiedOneIsLeftAloneAndTheStepEndsWhenAllAre() {
+        // A is satisfied from the start (margin), B needs updates: only B's evaluations move the latent
+        List<RelationTriplet> seen = new ArrayList<>();
+        SteeringObjective objective = (latent, t) -> {
+            seen.add(t);
+            double other = t.equals(A) ? 0.01 : 1 / (1 + Math.exp(-latent[0]));
+            float loss = (float) -Math.log(1 - other);
+            float gradient = t.equals(A) ? 100f : (float) other;
+            return new SteeringObjective.Evaluation(loss, new float[] {gradient}, new float[] {(float) (1 - other), (float) other});
+        };
+        List<String> classes = List.of(SpatialRelation.LEFT_OF.canonicalName(), SpatialRelation.ABOVE.canonicalName());
+        RelationTriplet bLeft = RelationTriplet.of("cup", SpatialRelation.LEFT_OF, "book");
+        List<RelationTriplet> both = List.of(A, bLeft);
+        SteeringConfig config = SteeringConfig.DEFAULTS.withStepSize(2f).withMargin(0.5).withFinalEvaluation(false);
+        float[] z = {2f};
+        SteeringStepReport r = new GradientSteerer(config, both, null, classes).refine(objective, 0, 50, z);
+        assertTrue(z[0] > -50f, "A's steep gradient was never applied: " + z[0]);
+        assertTrue(z[0] < -1.0986f, "B was steered to its margin: " + z[0]);
+        // A, B(update), A, B(update), A, B(update), A, B: both satisfied by the latent after the last update
+        assertEquals(3, r.iterations(), r.toString());
+        assertEquals(8, seen.size(), "the step ends once both relations hold on the same latent: " + seen);
+    }
+
     @Test
     void classifierTimestepIndexIsNearestTrainedIndexAtOrAbove() {
         assertEquals(5, ClassifierTimesteps.indexFor(0, 50));

@@ -24,6 +24,30 @@ class SteeringConfigTest {
     }
 
     @Test
+    void recommendedSettingsCarryTheStoppingStepAndNoiseRules() throws Exception {
+        Files.writeString(dir.resolve("steering.json"), "{\"margin\": 0.4, \"noise_candidates\": 6, \"normalized_steps\": true, "
+                + "\"backtracking\": true, \"final_evaluation\": false}");
+        SteeringConfig c = SteeringConfig.recommendedFor(dir);
+        assertEquals(SteeringConfig.DEFAULTS.withMargin(0.4).withNoiseCandidates(6).withNormalizedSteps(true).withBacktracking(true)
+                .withFinalEvaluation(false), c);
+        Files.writeString(dir.resolve("steering.json"), "{\"noise_candidates\": 0}");
+        ModelConfigException none = assertThrows(ModelConfigException.class, () -> SteeringConfig.recommendedFor(dir));
+        assertTrue(none.getMessage().contains("noise candidates"), none.getMessage());
+        Files.writeString(dir.resolve("steering.json"), "{\"margin\": 1.5}");
+        assertThrows(ModelConfigException.class, () -> SteeringConfig.recommendedFor(dir));
+    }
+
+    @Test
+    void aStepIsSatisfiedByItsLossTargetOrByTheAskedClassLeadingByTheMargin() {
+        SteeringConfig c = SteeringConfig.REFERENCE.withMargin(0.3);
+        float[] p = {0.6f, 0.25f, 0.15f};
+        assertTrue(c.isSatisfied(0, 0.51f, p, 0), "0.6 - 0.25 >= 0.3");
+        assertTrue(!c.isSatisfied(0, 1.39f, p, 1), "0.25 trails");
+        assertTrue(!SteeringConfig.REFERENCE.isSatisfied(0, 0.51f, p, 0), "no margin: only the 1e-5 target");
+        assertTrue(SteeringConfig.REFERENCE.isSatisfied(0, 1e-6f, p, -1), "the loss target needs no class");
+    }
+
+    @Test
     void withoutRecommendedSettingsTheReferenceDefaultsApply() {
         assertEquals(SteeringConfig.DEFAULTS, SteeringConfig.recommendedFor(dir));
     }
