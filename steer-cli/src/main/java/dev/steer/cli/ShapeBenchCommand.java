@@ -9,6 +9,7 @@ import dev.steer.core.generation.ModelDefaults;
 import dev.steer.core.generation.Sampler;
 import dev.steer.core.image.Heatmaps;
 import dev.steer.core.image.PngImages;
+import dev.steer.core.relation.RelationTriplet;
 import dev.steer.core.shapeworld.ShapeBench;
 import dev.steer.core.shapeworld.ShapeDetector;
 import dev.steer.core.steering.SteeringConfig;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -53,8 +55,9 @@ final class ShapeBenchCommand extends BaseCommand {
     @Mixin
     SamplingOptions sampling;
 
-    @Option(names = "--prompts", paramLabel = "N", defaultValue = "100", description = "How many of the fixed prompts, from the first.")
-    int prompts;
+    @Option(names = "--prompts", paramLabel = "N", description = "How many of the fixed prompts, from the first. Default: all "
+            + "(100; 50 with --multi-relation).")
+    Integer promptCount;
 
     @Option(names = "--seeds", paramLabel = "N", defaultValue = "4", description = "Seeds per prompt.")
     int seeds;
@@ -67,14 +70,46 @@ final class ShapeBenchCommand extends BaseCommand {
             description = "Skip the steered arm (a quick check of a model in training).")
     boolean vanillaOnly;
 
+    @Option(names = "--multi-relation", arity = "0..1", paramLabel = "true|false", defaultValue = "false",
+            description = "The multi-relation variant: three objects and two relations per prompt (\"a photo of a red circle left "
+                    + "of a blue square and a green triangle above the square\"), 50 fixed prompts, both relations steered and "
+                    + "scored; position accuracy counts images with both relations right.")
+    boolean multiRelation;
+
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "target/shapebench", description = "Output folder.")
     Path out;
+
+    /** One benchmark prompt, of either set: its text, the relations to steer and its scoring. */
+    private record Case(String prompt, List<RelationTriplet> triplets, Function<BufferedImage, Outcome> scorer) {
+        static Case of(ShapeBench.Prompt p) {
+            return new Case(p.prompt(), List.of(p.triplet()), image -> {
+                ShapeBench.Score s = ShapeBench.score(image, p, ShapeDetector.DEFAULT);
+                return new Outcome(s.objectsPresent(), s.positionCorrect() ? 1 : 0, 1);
+            });
+        }
+
+        static Case of(ShapeBench.MultiPrompt p) {
+            return new Case(p.prompt(), p.triplets(), image -> {
+                ShapeBench.MultiScore s = ShapeBench.score(image, p, ShapeDetector.DEFAULT);
+                return new Outcome(s.objectsPresent(), (s.firstCorrect() ? 1 : 0) + (s.secondCorrect() ? 1 : 0), 2);
+            });
+        }
+    }
+
+    /** How one image scored: every named object present, and how many of the asked relations hold. */
+    private record Outcome(boolean objectsPresent, int relationsCorrect, int relations) {
+        boolean positionCorrect() {
+            return relationsCorrect == relations;
+        }
+    }
 
     /** Accumulated outcome of one arm (vanilla or steered). */
     private static final class Arm {
         int images;
         int objects;
         int positions;
+        int relationsCorrect;
+        int relations;
         long nanos;
         long unetCalls;
 
@@ -83,6 +118,9 @@ final class ShapeBenchCommand extends BaseCommand {
             o.addProperty("images", images);
             o.addProperty("object_accuracy", objects / (double) images);
             o.addProperty("position_accuracy", positions / (double) images);
+            if (relations > images) {
+                o.addProperty("relation_accuracy", relationsCorrect / (double) relations);
+            }
             o.addProperty("seconds_per_image", nanos / 1e9 / images);
             o.addProperty("unet_passes_per_image", unetCalls / (double) images);
             return o;
@@ -91,7 +129,10 @@ final class ShapeBenchCommand extends BaseCommand {
 
     @Override
     public Integer call() throws IOException {
-        List<ShapeBench.Prompt> all = ShapeBench.standardPrompts();
+        List<Case> all = multiRelation
+                ? ShapeBench.standardMultiRelationPrompts().stream().map(Case::of).toList()
+                : ShapeBench.standardPrompts().stream().map(Case::of).toList();
+        int prompts = promptCount == null ? all.size() : promptCount;
         if (prompts < 1 || prompts > all.size()) {
             throw new ParameterException(spec.commandLine(), "--prompts: 1 to " + all.size() + ", got " + prompts);
         }
@@ -101,7 +142,7 @@ final class ShapeBenchCommand extends BaseCommand {
         Path folder = model.folder();
         Path checkpoint = vanillaOnly ? null : steering.checkpoint(folder);
         Files.createDirectories(out);
-        List<ShapeBench.Prompt> chosen = all.subList(0, prompts);
+        List<Case> chosen = all.subList(0, prompts);
         Arm vanilla = new Arm();
         Arm steered = new Arm();
         JsonArray rows = new JsonArray();
@@ -118,7 +159,7 @@ final class ShapeBenchCommand extends BaseCommand {
             config = vanillaOnly ? defaults.steering() : steering.config(checkpoint, defaults);
             try (ProgressBar bar = new ProgressBarBuilder().setTaskName("ShapeBench").setStyle(ProgressBarStyle.ASCII)
                             .setInitialMax((long) prompts * seeds * (vanillaOnly ? 1 : 2)).setUnit(" images", 1).build()) {
-                for (ShapeBench.Prompt p : chosen) {
+                for (Case p : chosen) {
                     List<BufferedImage> plainTiles = new ArrayList<>();
                     List<BufferedImage> steeredTiles = new ArrayList<>();
                     for (int seed = firstSeed; seed < firstSeed + seeds; seed++) {
@@ -131,7 +172,8 @@ final class ShapeBenchCommand extends BaseCommand {
                         bar.step();
                         if (!vanillaOnly) {
                             GenerationRequest steer = GenerationRequest.builder(p.prompt()).optSteps(n).optGuidanceScale(g)
-                                    .optSeed(seed).optSteering(SteeringRequest.of(p.triplet()).withConfig(config)).build();
+                                    .optSeed(seed).optSteering(SteeringRequest.of(p.triplets().toArray(RelationTriplet[]::new)).withConfig(config))
+                                    .build();
                             row.add("steered", run(sd, steer, p, steered, steeredTiles));
                             bar.step();
                         }
@@ -151,6 +193,7 @@ final class ShapeBenchCommand extends BaseCommand {
         }
         JsonObject report = new JsonObject();
         report.addProperty("model", folder.toString());
+        report.addProperty("prompt_set", multiRelation ? "multi-relation" : "standard");
         report.addProperty("backend", model.backend);
         report.addProperty("prompts", prompts);
         report.addProperty("seeds", seeds);
@@ -186,19 +229,24 @@ final class ShapeBenchCommand extends BaseCommand {
         return 0;
     }
 
-    private static JsonObject run(Sampler sd, GenerationRequest request, ShapeBench.Prompt p, Arm arm, List<BufferedImage> tiles) {
+    private static JsonObject run(Sampler sd, GenerationRequest request, Case p, Arm arm, List<BufferedImage> tiles) {
         long t0 = System.nanoTime();
         GenerationResult r = sd.generate(request);
         arm.nanos += System.nanoTime() - t0;
         arm.unetCalls += r.timings().unetCalls();
-        ShapeBench.Score s = ShapeBench.score(r.image(), p, ShapeDetector.DEFAULT);
+        Outcome s = p.scorer().apply(r.image());
         arm.images++;
         arm.objects += s.objectsPresent() ? 1 : 0;
         arm.positions += s.positionCorrect() ? 1 : 0;
+        arm.relationsCorrect += s.relationsCorrect();
+        arm.relations += s.relations();
         tiles.add(framed(r.image(), s.positionCorrect() ? Color.GREEN.darker() : Color.RED));
         JsonObject o = new JsonObject();
         o.addProperty("objects_present", s.objectsPresent());
         o.addProperty("position_correct", s.positionCorrect());
+        if (s.relations() > 1) {
+            o.addProperty("relations_correct", s.relationsCorrect());
+        }
         o.addProperty("unet_passes", r.timings().unetCalls());
         return o;
     }

@@ -49,4 +49,59 @@ class ShapeBenchTest {
             assertFalse(missing.objectsPresent() || missing.positionCorrect(), p.prompt());
         }
     }
+
+    @Test
+    void multiRelationPromptsNameThreeDistinctObjectsAndParseToBothTriplets() {
+        List<ShapeBench.MultiPrompt> a = ShapeBench.standardMultiRelationPrompts();
+        assertEquals(a, ShapeBench.standardMultiRelationPrompts());
+        assertEquals(50, a.size());
+        for (ShapeBench.MultiPrompt p : a) {
+            assertEquals(p.triplets(), RelationParser.standard().parse(p.prompt()), p.prompt());
+            assertEquals(3, java.util.Set.of(p.first().subjectColor(), p.first().objectColor(), p.second().subjectColor()).size());
+            assertEquals(p.first().objectColor(), p.second().objectColor(), "both relations share the middle object");
+        }
+        assertEquals("a photo of a " + a.get(0).first().subjectColor().adjective(), a.get(0).prompt().substring(0,
+                ("a photo of a " + a.get(0).first().subjectColor().adjective()).length()));
+    }
+
+    @Test
+    void multiRelationScoresCountEachRelationOnRenderedScenes() {
+        for (ShapeBench.MultiPrompt p : ShapeBench.standardMultiRelationPrompts()) {
+            SceneObject middle = new SceneObject(p.first().objectColor(), p.first().objectKind(), 12, 12, 20, 20);
+            int[] d1 = direction(p.first().relation());
+            int[] d2 = direction(p.second().relation());
+            // the same side twice: spread the two along the other axis
+            int spread = p.first().relation() == p.second().relation() ? 8 : 0;
+            SceneObject first = at(p.first().subjectColor(), p.first().subjectKind(), 12 + 10 * d1[0] + spread * d1[1],
+                    12 + 10 * d1[1] + spread * d1[0]);
+            SceneObject second = at(p.second().subjectColor(), p.second().subjectKind(), 12 + 10 * d2[0] - spread * d2[1],
+                    12 + 10 * d2[1] - spread * d2[0]);
+            ShapeBench.MultiScore good = ShapeBench.score(ShapeWorld.render(new Scene(32, List.of(first, middle, second), 230, 0)), p,
+                    ShapeDetector.DEFAULT);
+            assertTrue(good.objectsPresent() && good.bothCorrect(), p.prompt() + " " + good);
+            SceneObject firstSwapped = at(p.first().subjectColor(), p.first().subjectKind(), 12 - 10 * d1[0], 12 - 10 * d1[1]);
+            if (!firstSwapped.overlaps(second)) {
+                ShapeBench.MultiScore half = ShapeBench.score(ShapeWorld.render(new Scene(32, List.of(firstSwapped, middle, second), 230, 0)),
+                        p, ShapeDetector.DEFAULT);
+                assertTrue(half.objectsPresent() && !half.firstCorrect() && half.secondCorrect() && !half.bothCorrect(),
+                        p.prompt() + " " + half);
+            }
+            ShapeBench.MultiScore missing = ShapeBench.score(ShapeWorld.render(new Scene(32, List.of(first, middle), 230, 0)), p,
+                    ShapeDetector.DEFAULT);
+            assertFalse(missing.objectsPresent() || missing.secondCorrect(), p.prompt());
+        }
+    }
+
+    private static int[] direction(SpatialRelation r) {
+        return switch (r) {
+            case LEFT_OF -> new int[] {-1, 0};
+            case RIGHT_OF -> new int[] {1, 0};
+            case ABOVE -> new int[] {0, -1};
+            case BELOW -> new int[] {0, 1};
+        };
+    }
+
+    private static SceneObject at(ShapeColor color, ShapeKind kind, int x0, int y0) {
+        return new SceneObject(color, kind, x0, y0, x0 + 8, y0 + 8);
+    }
 }
