@@ -5,9 +5,12 @@ import dev.steer.core.engine.SamplerOptions;
 import dev.steer.core.generation.GenerationRequest;
 import dev.steer.core.generation.GenerationResult;
 import dev.steer.core.generation.Sampler;
+import dev.steer.core.shapeworld.ShapeBench;
 import dev.steer.core.steering.SteeringConfig;
 import dev.steer.core.steering.SteeringRequest;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -24,9 +27,13 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Whole images through the generation engine on a chosen backend: a vanilla image and a steered
- * one (the classifier's recommended settings), same prompt and seed, 20 steps at guidance 5, in
- * one run. The model defaults to the embedded ShapeWorld model; {@code -p backend=onnx -p
+ * Whole images through the generation engine on a chosen backend: a vanilla image, a steered one
+ * with the classifier's recommended settings and one with the settings the embedded model shipped
+ * before margin stops and noise candidates ({@link #BEFORE}: plain steps of 0.7, 10 iterations per
+ * steered step, the final telemetry evaluation), 20 steps at guidance 5, in one run. Each
+ * invocation takes the next of 8 ShapeBench prompts with seeds the benchmark does not score (10+),
+ * since the recommended settings' cost depends on the prompt; the setup prints each arm's UNet
+ * passes per image over those 8. The model defaults to the embedded ShapeWorld model; {@code -p backend=onnx -p
  * model=DIR} runs an Optimum ONNX export of it (for example {@code ../shared/onnx/shapeworld})
  * with a classifier given by {@code -p classifier=PATH}.
  *
@@ -52,33 +59,59 @@ public class GenerationBenchmark {
     @Param({""})
     public String classifier;
 
-    private static final String PROMPT = "a photo of a purple square above a red circle";
+    /** The embedded model's steering settings before issue #14 (its old steering.json). */
+    static final SteeringConfig BEFORE = SteeringConfig.REFERENCE.withStepSize(0.7f).withMaxIterations(10);
+
+    private static final int PROMPTS = 8;
 
     private Sampler sampler;
-    private GenerationRequest vanilla;
-    private GenerationRequest steered;
+    private final List<GenerationRequest> vanilla = new ArrayList<>();
+    private final List<GenerationRequest> steered = new ArrayList<>();
+    private final List<GenerationRequest> steeredBefore = new ArrayList<>();
+    private int next;
 
     /** Loads the model and its classifier. */
     @Setup(Level.Trial)
     public void setUp() {
         Path classifierPath = classifier.isEmpty() ? Path.of(model).resolve("classifier") : Path.of(classifier);
         sampler = Backends.open(backend, SamplerOptions.of(Path.of(model)).withRelationClassifier(classifierPath));
-        vanilla = GenerationRequest.builder(PROMPT).optSteps(20).optGuidanceScale(5).optSeed(0).build();
-        steered = GenerationRequest.builder(PROMPT).optSteps(20).optGuidanceScale(5).optSeed(0)
-                .optSteering(SteeringRequest.fromPrompt().withConfig(SteeringConfig.recommendedFor(classifierPath))).build();
-        System.out.printf("%n%s on %s%n", sampler.modelDescription(), backend);
+        SteeringConfig recommended = SteeringConfig.recommendedFor(classifierPath);
+        List<ShapeBench.Prompt> prompts = ShapeBench.standardPrompts().subList(0, PROMPTS);
+        for (int i = 0; i < PROMPTS; i++) {
+            GenerationRequest.Builder b = GenerationRequest.builder(prompts.get(i).prompt()).optSteps(20).optGuidanceScale(5).optSeed(10 + i);
+            vanilla.add(b.build());
+            steered.add(b.optSteering(SteeringRequest.fromPrompt().withConfig(recommended)).build());
+            steeredBefore.add(b.optSteering(SteeringRequest.fromPrompt().withConfig(BEFORE)).build());
+        }
+        System.out.printf("%n%s on %s%nrecommended: %s%nbefore: %s%n", sampler.modelDescription(), backend, recommended, BEFORE);
+        System.out.printf("UNet passes per image over the %d prompts: vanilla %.1f, recommended %.1f, before %.1f%n", PROMPTS,
+                passes(vanilla), passes(steered), passes(steeredBefore));
+    }
+
+    private double passes(List<GenerationRequest> requests) {
+        return requests.stream().mapToInt(r -> sampler.generate(r).timings().unetCalls()).average().orElseThrow();
+    }
+
+    private GenerationResult nextOf(List<GenerationRequest> requests) {
+        return sampler.generate(requests.get(next++ % PROMPTS));
     }
 
     /** One vanilla image, decoded. */
     @Benchmark
     public GenerationResult vanillaImage() {
-        return sampler.generate(vanilla);
+        return nextOf(vanilla);
     }
 
-    /** One steered image, decoded. */
+    /** One steered image with the recommended settings, decoded. */
     @Benchmark
     public GenerationResult steeredImage() {
-        return sampler.generate(steered);
+        return nextOf(steered);
+    }
+
+    /** One steered image with the settings of before ({@link #BEFORE}), decoded. */
+    @Benchmark
+    public GenerationResult steeredImageBefore() {
+        return nextOf(steeredBefore);
     }
 
     /** Releases the model. */
