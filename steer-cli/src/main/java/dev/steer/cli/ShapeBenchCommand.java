@@ -208,6 +208,7 @@ final class ShapeBenchCommand extends BaseCommand {
             settings.addProperty("end_fraction", config.endFraction());
             settings.addProperty("margin", config.margin());
             settings.addProperty("noise_candidates", config.noiseCandidates());
+            settings.addProperty("selection_step", config.selectionStep());
             settings.addProperty("normalized_steps", config.normalizedSteps());
             settings.addProperty("backtracking", config.backtracking());
             settings.addProperty("final_evaluation", config.finalEvaluation());

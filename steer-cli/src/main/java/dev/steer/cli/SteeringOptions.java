@@ -36,6 +36,10 @@ final class SteeringOptions {
             + "first-step loss (1: the seed's own). " + RECOMMENDED)
     Integer noiseCandidates;
 
+    @Option(names = "--selection-step", paramLabel = "S", description = "The step at which the noise candidates are compared: "
+            + "each is denoised without steering up to it (0: compared on the noise itself). " + RECOMMENDED)
+    Integer selectionStep;
+
     @Option(names = "--normalized-steps", paramLabel = "true|false", arity = "0..1", description = "Gradient steps of "
             + "step-size x grad / rms(grad) instead of step-size x grad. " + RECOMMENDED)
     Boolean normalizedSteps;
@@ -66,6 +70,7 @@ final class SteeringOptions {
                 .withRange(recommended.startFraction(), endFraction != null ? endFraction : recommended.endFraction())
                 .withMargin(margin != null ? margin : recommended.margin())
                 .withNoiseCandidates(noiseCandidates != null ? noiseCandidates : recommended.noiseCandidates())
+                .withSelectionStep(selectionStep != null ? selectionStep : recommended.selectionStep())
                 .withNormalizedSteps(normalizedSteps != null ? normalizedSteps : recommended.normalizedSteps())
                 .withBacktracking(backtracking != null ? backtracking : recommended.backtracking())
                 .withFinalEvaluation(finalEvaluation != null ? finalEvaluation : recommended.finalEvaluation());

@@ -162,6 +162,11 @@ public final class GenerationEngine<E> implements Sampler {
             throw new IllegalStateException("steering needs a relation classifier: load one with the pipeline builder's "
                     + "optRelationClassifier(path)");
         }
+        if (request.steering() != null && request.steering().config().noiseCandidates() > 1
+                && request.steering().config().selectionStep() >= request.steps()) {
+            throw new IllegalArgumentException("noise candidates are compared at step " + request.steering().config().selectionStep()
+                    + ", which a " + request.steps() + "-step generation does not reach");
+        }
         Scheduler folder = info.scheduler();
         if (request.scheduler() != null && request.scheduler().hasAlphasCumprod() != folder.type().hasAlphasCumprod()) {
             throw new IllegalArgumentException("scheduler " + request.scheduler().diffusersClassName() + " cannot drive "
@@ -215,12 +220,12 @@ public final class GenerationEngine<E> implements Sampler {
         if (steering != null && request.steering().picturesDir() != null) {
             pictures = pictureRecorder(scope, steering, schedule, lh, lw, plan);
         }
-        float[] start = init;
+        Loop<E> loop = new Loop<>(cond.embedding(), uncond, init, lh, lw, schedule, request.guidanceScale(), steering,
+                request.seed(), pictures, control, 0, schedule.size());
         if (steering != null && request.steering().config().noiseCandidates() > 1) {
-            start = chooseInitialNoise(scope, steering, cond.embedding(), schedule, lh, lw, request, control);
+            loop = chooseInitialNoise(scope, plan, loop);
+            pictures = (PictureRecorder) loop.observer();
         }
-        Loop<E> loop = new Loop<>(cond.embedding(), uncond, start, lh, lw, schedule, request.guidanceScale(), steering,
-                request.seed(), pictures, control);
         float[] latents = run(scope, loop);
         long t2 = System.nanoTime();
         control.check("before decoding");
@@ -239,7 +244,7 @@ public final class GenerationEngine<E> implements Sampler {
             Control quiet = new Control(request.cancellation(), null, image, images, t0);
             Schedule fresh = plan.scheduler().schedule(request.steps(), g.sequenceLength(lh, lw)); // schedules are single-use
             float[] plain = run(scope, new Loop<>(cond.embedding(), uncond, init, lh, lw, fresh, request.guidanceScale(), null,
-                    request.seed(), vanilla, quiet));
+                    request.seed(), vanilla, quiet, 0, fresh.size()));
             BufferedImage vanillaImage = PngImages.fromChw(scope.decode(plain, lh, lw), plan.height(), plan.width());
             TokenBinding first = steering.firstBinding();
             PictureRecorder.write(request.steering().picturesDir(), first.triplet().subject(), first.triplet().object(), pictures,
@@ -249,18 +254,48 @@ public final class GenerationEngine<E> implements Sampler {
         return new GenerationResult(picture, request, latents, timings, steering == null ? List.of() : steering.reports(), meta);
     }
 
-    /** The candidate initial noises of a steered request, and the one the classifier prefers at the first step. */
-    private float[] chooseInitialNoise(GenerationScope<E> scope, SteeringRun steering, E cond, Schedule schedule, int lh, int lw,
-            GenerationRequest request, Control control) {
-        int count = info.geometry().channels() * lh * lw;
-        List<float[]> candidates = new ArrayList<>();
-        for (int c = 0; c < request.steering().config().noiseCandidates(); c++) {
-            candidates.add(InitialNoise.latents(InitialNoise.candidateSeed(request.seed(), c), count, schedule.initNoiseSigma()));
+    /**
+     * The candidate initial noises of a steered request, each denoised without steering up to the
+     * selection step, and the loop that continues from the one the classifier prefers there. The
+     * other candidates' steps count as model calls of steering; the chosen one's steps before the
+     * selection step are reported to the progress listener (and recorded for the pictures) as if
+     * the generation had started from it.
+     */
+    private Loop<E> chooseInitialNoise(GenerationScope<E> scope, Plan plan, Loop<E> main) {
+        GenerationRequest request = plan.request();
+        SteeringRun steering = main.steering();
+        int candidates = request.steering().config().noiseCandidates();
+        int at = request.steering().config().selectionStep();
+        int count = main.init().length;
+        List<float[]> latents = new ArrayList<>();
+        List<Schedule> schedules = new ArrayList<>();
+        List<List<StepProgress>> heard = new ArrayList<>();
+        List<StepObserver> observers = new ArrayList<>();
+        for (int c = 0; c < candidates; c++) {
+            Schedule schedule = c == 0 ? main.schedule() : plan.scheduler().schedule(request.steps(),
+                    info.geometry().sequenceLength(main.latentHeight(), main.latentWidth()));
+            float[] noise = c == 0 ? main.init()
+                    : InitialNoise.latents(InitialNoise.candidateSeed(request.seed(), c), count, schedule.initNoiseSigma());
+            List<StepProgress> steps = new ArrayList<>();
+            StepObserver observer = main.observer() == null ? null
+                    : pictureRecorder(scope, steering, schedule, main.latentHeight(), main.latentWidth(), plan);
+            Control quiet = new Control(request.cancellation(), steps::add, main.control().image(), main.control().images(),
+                    main.control().start());
+            Loop<E> partial = new Loop<>(main.cond(), main.uncond(), noise, main.latentHeight(), main.latentWidth(), schedule,
+                    main.guidance(), null, main.seed(), observer, quiet, 0, at);
+            latents.add(at == 0 ? noise : run(scope, partial));
+            schedules.add(schedule);
+            heard.add(steps);
+            observers.add(observer);
         }
-        SteeringStep first = steeringStep(schedule, 0, lh, lw, request.seed(), request.guidanceScale());
-        int chosen = steering.chooseInitialNoise(scope.steeringObjective(cond, first, steering.bindings()), candidates,
-                () -> control.check("while choosing the initial noise"));
-        return candidates.get(chosen);
+        SteeringStep step = steeringStep(schedules.get(0), at, main.latentHeight(), main.latentWidth(), main.seed(), main.guidance());
+        int chosen = steering.chooseInitialNoise(scope.steeringObjective(main.cond(), step, steering.bindings()), latents,
+                () -> main.control().check("while choosing the initial noise"));
+        steering.countModelCalls((candidates - 1) * at);
+        for (StepProgress p : heard.get(chosen)) {
+            main.control().replay(p);
+        }
+        return main.resumed(latents.get(chosen), schedules.get(chosen), at, observers.get(chosen), main.control(), steering);
     }
 
     private SteeringStep steeringStep(Schedule schedule, int i, int lh, int lw, long seed, float guidance) {
@@ -291,11 +326,17 @@ public final class GenerationEngine<E> implements Sampler {
             Schedule schedule, float guidance, StepObserver observer, ProgressListener listener) {
         Control control = new Control(null, listener, 0, 1, System.nanoTime());
         return run(scope, new Loop<>(cond, uncond, initLatents, latentHeight, latentWidth, schedule, guidance, null, 0L, observer,
-                control));
+                control, 0, schedule.size()));
     }
 
+    /** Steps {@code from} (inclusive) to {@code to} (exclusive) of a schedule, from the latent {@code init} at step {@code from}. */
     private record Loop<E>(E cond, E uncond, float[] init, int latentHeight, int latentWidth, Schedule schedule, float guidance,
-            SteeringRun steering, long seed, StepObserver observer, Control control) {
+            SteeringRun steering, long seed, StepObserver observer, Control control, int from, int to) {
+
+        /** The same loop from another step and latent, with another schedule (one already taken to that step), observer and control. */
+        Loop<E> resumed(float[] latent, Schedule at, int step, StepObserver watcher, Control checks, SteeringRun steer) {
+            return new Loop<>(cond, uncond, latent, latentHeight, latentWidth, at, guidance, steer, seed, watcher, checks, step, to);
+        }
     }
 
     /** Whether a request runs the [uncond, cond] batch: only classifier-free models, at a scale above 1. */
@@ -324,7 +365,7 @@ public final class GenerationEngine<E> implements Sampler {
         int n = timesteps.length;
         Control control = loop.control();
         SteeringRun steering = loop.steering();
-        for (int i = 0; i < n; i++) {
+        for (int i = loop.from(); i < loop.to(); i++) {
             int step = i;
             control.check("at step " + i + " of " + n);
             SteeringStepReport report = null;
@@ -378,6 +419,13 @@ public final class GenerationEngine<E> implements Sampler {
         void progress(int step, int steps, int timestep, float[] latents, SteeringStepReport report) {
             if (progress != null) {
                 progress.onStep(new StepProgress(image, images, step, steps, timestep, latents, System.nanoTime() - start, report));
+            }
+        }
+
+        /** Passes on a step heard elsewhere (a noise candidate's steps, once it is chosen). */
+        void replay(StepProgress step) {
+            if (progress != null) {
+                progress.onStep(step);
             }
         }
     }

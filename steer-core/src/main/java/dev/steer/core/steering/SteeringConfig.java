@@ -23,19 +23,22 @@ import java.nio.file.Path;
  *     root-mean-square change per latent value) instead of {@code alpha * grad}
  * @param backtracking when an update raised the loss, undo it and halve the step size for the rest
  *     of the step (the evaluation that showed it counts as an iteration)
- * @param noiseCandidates initial noises to choose among by the classifier's loss at the first step
- *     (1: the seed's noise, no choice); candidate 0 is always the seed's noise
+ * @param noiseCandidates initial noises to choose among by the classifier's loss (1: the seed's
+ *     noise, no choice); candidate 0 is always the seed's noise
+ * @param selectionStep the step at which the candidates are compared: each is denoised (without
+ *     steering) up to it, the classifier reads each at it, and generation continues from the chosen
+ *     one (0: compared on the noise itself, at the first step)
  */
 public record SteeringConfig(double startFraction, double endFraction, int maxIterations, double[] lossTargets,
         float stepSize, boolean finalEvaluation, double margin, boolean normalizedSteps, boolean backtracking,
-        int noiseCandidates) {
+        int noiseCandidates, int selectionStep) {
 
     /**
      * The published Learn-to-Steer settings for Stable Diffusion: first half of the schedule, 15
      * iterations, loss targets 1e-5..7e-5, plain steps of 5, every step run to its budget.
      */
     public static final SteeringConfig REFERENCE =
-            new SteeringConfig(0.0, 0.5, 15, new double[] {1e-5, 3e-5, 5e-5, 7e-5}, 5f, true, 0, false, false, 1);
+            new SteeringConfig(0.0, 0.5, 15, new double[] {1e-5, 3e-5, 5e-5, 7e-5}, 5f, true, 0, false, false, 1, 0);
 
     /** The settings used where neither the classifier nor the model family says otherwise: {@link #REFERENCE}. */
     public static final SteeringConfig DEFAULTS = REFERENCE;
@@ -47,7 +50,7 @@ public record SteeringConfig(double startFraction, double endFraction, int maxIt
      * The settings a classifier was tuned with: {@link #DEFAULTS} overridden by the keys of a
      * {@value #RECOMMENDED_FILE} beside the checkpoint ({@code step_size}, {@code max_iterations},
      * {@code start_fraction}, {@code end_fraction}, {@code margin}, {@code normalized_steps},
-     * {@code backtracking}, {@code noise_candidates}, {@code final_evaluation}); {@link #DEFAULTS}
+     * {@code backtracking}, {@code noise_candidates}, {@code selection_step}, {@code final_evaluation}); {@link #DEFAULTS}
      * when there is none. The
      * reference's step size is per model (5 for SD 2.1, 7.5 for SD 1.4), and a small model's latent
      * can need a much smaller one, so a classifier shipped for a model should say which.
@@ -76,7 +79,7 @@ public record SteeringConfig(double startFraction, double endFraction, int maxIt
         }
         ConfigJson json = ConfigJson.read(file);
         json.refuseUnknownKeys("steering setting", "step_size", "max_iterations", "start_fraction", "end_fraction", "margin",
-                "normalized_steps", "backtracking", "noise_candidates", "final_evaluation", "comment");
+                "normalized_steps", "backtracking", "noise_candidates", "selection_step", "final_evaluation", "comment");
         try {
             return base.withStepSize(json.getFloat("step_size", base.stepSize()))
                     .withMaxIterations(json.getInt("max_iterations", base.maxIterations()))
@@ -86,6 +89,7 @@ public record SteeringConfig(double startFraction, double endFraction, int maxIt
                     .withNormalizedSteps(json.getBool("normalized_steps", base.normalizedSteps()))
                     .withBacktracking(json.getBool("backtracking", base.backtracking()))
                     .withNoiseCandidates(json.getInt("noise_candidates", base.noiseCandidates()))
+                    .withSelectionStep(json.getInt("selection_step", base.selectionStep()))
                     .withFinalEvaluation(json.getBool("final_evaluation", base.finalEvaluation()));
         } catch (IllegalArgumentException e) {
             throw new ModelConfigException(file, e.getMessage());
@@ -112,6 +116,9 @@ public record SteeringConfig(double startFraction, double endFraction, int maxIt
         }
         if (noiseCandidates < 1 || noiseCandidates > MAX_NOISE_CANDIDATES) {
             throw new IllegalArgumentException("noise candidates must be 1 to " + MAX_NOISE_CANDIDATES + ", got " + noiseCandidates);
+        }
+        if (selectionStep < 0) {
+            throw new IllegalArgumentException("the selection step must be non-negative, got " + selectionStep);
         }
     }
 
@@ -157,55 +164,61 @@ public record SteeringConfig(double startFraction, double endFraction, int maxIt
     /** A copy with another step size. */
     public SteeringConfig withStepSize(float alpha) {
         return new SteeringConfig(startFraction, endFraction, maxIterations, lossTargets, alpha, finalEvaluation, margin,
-                normalizedSteps, backtracking, noiseCandidates);
+                normalizedSteps, backtracking, noiseCandidates, selectionStep);
     }
 
     /** A copy with another iteration budget. */
     public SteeringConfig withMaxIterations(int iterations) {
         return new SteeringConfig(startFraction, endFraction, iterations, lossTargets, stepSize, finalEvaluation, margin,
-                normalizedSteps, backtracking, noiseCandidates);
+                normalizedSteps, backtracking, noiseCandidates, selectionStep);
     }
 
     /** A copy steering another range of the schedule. */
     public SteeringConfig withRange(double start, double end) {
         return new SteeringConfig(start, end, maxIterations, lossTargets, stepSize, finalEvaluation, margin, normalizedSteps,
-                backtracking, noiseCandidates);
+                backtracking, noiseCandidates, selectionStep);
     }
 
     /** A copy with other loss targets. */
     public SteeringConfig withLossTargets(double... targets) {
         return new SteeringConfig(startFraction, endFraction, maxIterations, targets, stepSize, finalEvaluation, margin,
-                normalizedSteps, backtracking, noiseCandidates);
+                normalizedSteps, backtracking, noiseCandidates, selectionStep);
     }
 
     /** A copy with or without the final telemetry evaluation. */
     public SteeringConfig withFinalEvaluation(boolean evaluate) {
         return new SteeringConfig(startFraction, endFraction, maxIterations, lossTargets, stepSize, evaluate, margin,
-                normalizedSteps, backtracking, noiseCandidates);
+                normalizedSteps, backtracking, noiseCandidates, selectionStep);
     }
 
     /** A copy stopping a step at another margin of the asked class (0: off). */
     public SteeringConfig withMargin(double m) {
         return new SteeringConfig(startFraction, endFraction, maxIterations, lossTargets, stepSize, finalEvaluation, m,
-                normalizedSteps, backtracking, noiseCandidates);
+                normalizedSteps, backtracking, noiseCandidates, selectionStep);
     }
 
     /** A copy with normalised (or plain) gradient steps. */
     public SteeringConfig withNormalizedSteps(boolean normalized) {
         return new SteeringConfig(startFraction, endFraction, maxIterations, lossTargets, stepSize, finalEvaluation, margin,
-                normalized, backtracking, noiseCandidates);
+                normalized, backtracking, noiseCandidates, selectionStep);
     }
 
     /** A copy with or without backtracking. */
     public SteeringConfig withBacktracking(boolean backtrack) {
         return new SteeringConfig(startFraction, endFraction, maxIterations, lossTargets, stepSize, finalEvaluation, margin,
-                normalizedSteps, backtrack, noiseCandidates);
+                normalizedSteps, backtrack, noiseCandidates, selectionStep);
+    }
+
+    /** A copy comparing the noise candidates at another step. */
+    public SteeringConfig withSelectionStep(int step) {
+        return new SteeringConfig(startFraction, endFraction, maxIterations, lossTargets, stepSize, finalEvaluation, margin,
+                normalizedSteps, backtracking, noiseCandidates, step);
     }
 
     /** A copy choosing among another number of initial noises. */
     public SteeringConfig withNoiseCandidates(int candidates) {
         return new SteeringConfig(startFraction, endFraction, maxIterations, lossTargets, stepSize, finalEvaluation, margin,
-                normalizedSteps, backtracking, candidates);
+                normalizedSteps, backtracking, candidates, selectionStep);
     }
 
     @Override
@@ -223,7 +236,7 @@ public record SteeringConfig(double startFraction, double endFraction, int maxIt
         return "SteeringConfig[steps " + startFraction + ".." + endFraction + " of the schedule, " + maxIterations
                 + " iterations, targets " + java.util.Arrays.toString(lossTargets) + ", step size " + stepSize
                 + (margin > 0 ? ", margin " + margin : "") + (normalizedSteps ? ", normalised steps" : "")
-                + (backtracking ? ", backtracking" : "") + (noiseCandidates > 1 ? ", " + noiseCandidates + " noise candidates" : "")
+                + (backtracking ? ", backtracking" : "") + (noiseCandidates > 1 ? ", " + noiseCandidates + " noise candidates compared at step " + selectionStep : "")
                 + (finalEvaluation ? ", final evaluation" : "") + "]";
     }
 }

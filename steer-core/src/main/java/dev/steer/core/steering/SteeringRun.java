@@ -110,13 +110,13 @@ public final class SteeringRun {
     }
 
     /**
-     * Chooses the initial noise to steer from among candidates by the classifier's verdict at the
-     * first step: the one with the lowest loss summed over the triplets (one forward pass per
+     * Chooses the initial noise to steer from among candidates by the classifier's verdict at one
+     * step (the objective's): the one with the lowest loss summed over the triplets (one forward pass per
      * candidate and triplet, through {@link SteeringObjective#lossOnly}). Counted in the model
      * calls, evaluations and time; the choice goes into {@link #metadata()}.
      *
-     * @param objective the first step's objective
-     * @param candidates the candidate initial latents; candidate 0 is the seed's own noise
+     * @param objective the objective at the step the candidates are compared
+     * @param candidates each candidate's latent at that step; candidate 0 comes from the seed's own noise
      * @param beforeEachEvaluation run before every evaluation (the engine's cancellation check)
      * @return the index of the chosen candidate
      */
@@ -152,6 +152,17 @@ public final class SteeringRun {
         chosenNoise = best;
         noiseLosses = losses;
         return best;
+    }
+
+    /**
+     * Adds denoiser calls made for steering outside the objective (the steps of noise candidates
+     * that were not chosen).
+     */
+    public void countModelCalls(int calls) {
+        if (calls < 0) {
+            throw new IllegalArgumentException("calls must be non-negative, got " + calls);
+        }
+        modelCalls += calls;
     }
 
     /** Reports of the steered steps so far. */

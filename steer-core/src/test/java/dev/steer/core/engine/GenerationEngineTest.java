@@ -95,6 +95,39 @@ class GenerationEngineTest {
     }
 
     @Test
+    void candidatesComparedAtALaterStepAreDenoisedToItAndGenerationContinuesFromTheChosenOne() {
+        int candidates = 3;
+        // steer step 2 of 6 only, so a candidate's own generation is the same computation whether chosen or direct
+        SteeringConfig config = steering().config().withRange(2 / 6.0 - 1e-9, 0.5);
+        try (GenerationEngine<float[]> engine = new GenerationEngine<>(new FakeBackend())) {
+            List<StepProgress> heard = new ArrayList<>();
+            GenerationResult chosen = engine.generate(request().optProgressListener(heard::add)
+                    .optSteering(SteeringRequest.fromPrompt().withConfig(config.withNoiseCandidates(candidates).withSelectionStep(2))).build());
+            List<Integer> matches = new ArrayList<>();
+            GenerationResult direct = null;
+            for (int c = 0; c < candidates; c++) {
+                GenerationResult r = engine.generate(request().optSeed(InitialNoise.candidateSeed(4, c))
+                        .optSteering(SteeringRequest.fromPrompt().withConfig(config)).build());
+                if (java.util.Arrays.equals(r.finalLatents(), chosen.finalLatents())) {
+                    matches.add(c);
+                    direct = r;
+                }
+            }
+            assertEquals(1, matches.size(), "the result is exactly one candidate's generation: " + matches);
+            assertTrue(chosen.metadata().get("steering_noise").startsWith("candidate " + matches.get(0) + " of 3"));
+            // the others' two steps each, one comparison per candidate
+            assertEquals(direct.timings().unetCalls() + (candidates - 1) * 2 + candidates, chosen.timings().unetCalls());
+            assertEquals(List.of(0, 1, 2, 3, 4, 5), heard.stream().map(StepProgress::step).toList(), "every step reported once, in order");
+        }
+        SteeringRequest tooLate = SteeringRequest.fromPrompt().withConfig(config.withNoiseCandidates(2).withSelectionStep(6));
+        try (GenerationEngine<float[]> engine = new GenerationEngine<>(new FakeBackend())) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> engine.generate(request().optSteering(tooLate).build()));
+            assertTrue(e.getMessage().contains("step 6"), e.getMessage());
+        }
+    }
+
+    @Test
     void aCancelledGenerationStopsWithinOneStepClosesItsScopeAndLeavesTheEngineUsable() {
         FakeBackend backend = new FakeBackend();
         try (GenerationEngine<float[]> engine = new GenerationEngine<>(backend)) {
