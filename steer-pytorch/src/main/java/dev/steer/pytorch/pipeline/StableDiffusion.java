@@ -25,7 +25,7 @@ import dev.steer.pytorch.relation.PublishedRelationClassifier;
 import dev.steer.pytorch.relation.TorchRelationClassifier;
 import dev.steer.pytorch.unet.UNet2DConditionModel;
 import dev.steer.pytorch.vae.AutoencoderKL;
-import dev.steer.pytorch.weights.ModelWeights;
+import dev.steer.pytorch.internal.weights.ModelWeights;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
