@@ -16,7 +16,7 @@ import java.util.List;
  * diffusers' {@code Transformer2DModel} for continuous inputs: GroupNorm, proj_in (1x1 conv for SD
  * 1.x, linear for SD 2.x), {@code transformer_blocks}, proj_out, residual.
  */
-public final class Transformer2DModel extends Module {
+final class Transformer2DModel extends Module {
     private final GroupNorm norm;
     private final Module projIn;
     private final Module projOut;
