@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
+import java.util.function.LongConsumer;
 import dev.steer.pytorch.weights.WeightStorage;
 
 /**
@@ -62,6 +63,15 @@ public final class ModelWeights {
      * a float32 copy, or the mapped file in its own dtype.
      */
     public static void load(Module module, List<Path> files, NDManager manager, Map<String, String> tiedCopies, WeightStorage storage) {
+        load(module, files, manager, tiedCopies, storage, bytes -> { });
+    }
+
+    /**
+     * Like {@link #load(Module, List, NDManager, Map, WeightStorage)}, telling {@code loaded} the bytes of
+     * each tensor once it is read (for a progress bar).
+     */
+    public static void load(Module module, List<Path> files, NDManager manager, Map<String, String> tiedCopies, WeightStorage storage,
+            LongConsumer loaded) {
         Map<String, Weight> params = module.namedParameters();
         Map<String, SafetensorsFile> owner = new HashMap<>();
         List<SafetensorsFile> opened = new ArrayList<>();
@@ -98,6 +108,7 @@ public final class ModelWeights {
                     throw new WeightsFormatException(files.get(0), "missing tensor '" + e.getKey() + "' that the config requires");
                 }
                 read(st, e.getKey(), e.getValue(), manager, storage);
+                loaded.accept(st.info(e.getKey()).byteLength());
             }
         } finally {
             for (SafetensorsFile st : opened) {
@@ -161,6 +172,14 @@ public final class ModelWeights {
      * only on the seed and its name, not on the order of loading.
      */
     public static void randomize(Module module, long seed, NDManager manager) {
+        randomize(module, seed, manager, bytes -> { });
+    }
+
+    /**
+     * Like {@link #randomize(Module, long, NDManager)}, telling {@code filled} the float32 bytes of each
+     * parameter once it is filled (for a progress bar).
+     */
+    public static void randomize(Module module, long seed, NDManager manager, LongConsumer filled) {
         for (Map.Entry<String, Weight> e : module.namedParameters().entrySet()) {
             Weight p = e.getValue();
             long[] shape = p.shape().getShape();
@@ -187,6 +206,7 @@ public final class ModelWeights {
                 }
             }
             setValue(p, manager.create(values, p.shape()));
+            filled.accept((long) n * Float.BYTES);
         }
     }
 
