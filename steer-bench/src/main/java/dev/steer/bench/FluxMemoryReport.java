@@ -14,7 +14,7 @@ import dev.steer.pytorch.flux.FluxTransformer2DModel;
 import dev.steer.pytorch.nn.Weight;
 import dev.steer.pytorch.relation.PublishedRelationClassifier;
 import dev.steer.pytorch.steering.TorchSteeringObjective;
-import dev.steer.pytorch.weights.ModelWeights;
+import dev.steer.pytorch.internal.weights.ModelWeights;
 import dev.steer.pytorch.weights.WeightStorage;
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -16,7 +16,7 @@ import dev.steer.pytorch.flux.FluxPrompt;
 import dev.steer.pytorch.flux.FluxTransformer2DModel;
 import dev.steer.pytorch.relation.PublishedRelationClassifier;
 import dev.steer.pytorch.steering.TorchSteeringObjective;
-import dev.steer.pytorch.weights.ModelWeights;
+import dev.steer.pytorch.internal.weights.ModelWeights;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

@@ -5,7 +5,7 @@ import dev.steer.core.relation.RelationTriplet;
 import dev.steer.core.relation.SpatialRelation;
 import dev.steer.core.relation.TokenBinding;
 import dev.steer.core.steering.SteeringObjective;
-import dev.steer.core.weights.SafetensorsFile;
+import dev.steer.core.internal.weights.SafetensorsFile;
 import dev.steer.onnx.FloatTensor;
 import dev.steer.onnx.OnnxStableDiffusion;
 import dev.steer.onnx.OnnxUNet;

@@ -18,7 +18,7 @@ import dev.steer.pytorch.relation.PublishedRelationClassifier;
 import dev.steer.pytorch.steering.TorchSteeringObjective;
 import dev.steer.pytorch.unet.CrossAttentionHook;
 import dev.steer.pytorch.unet.UNet2DConditionModel;
-import dev.steer.pytorch.weights.ModelWeights;
+import dev.steer.pytorch.internal.weights.ModelWeights;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;

@@ -6,7 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.steer.core.generation.InitialNoise;
 import dev.steer.core.model.UNetConfig;
 import dev.steer.pytorch.unet.UNet2DConditionModel;
-import dev.steer.pytorch.weights.ModelWeights;
+import dev.steer.pytorch.internal.weights.ModelWeights;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

@@ -1,7 +1,6 @@
 package dev.steer.cli;
 
 import dev.steer.core.dataset.RecordFilters;
-import dev.steer.core.engine.Backends;
 import dev.steer.core.engine.SamplerOptions;
 import dev.steer.core.generation.Sampler;
 import dev.steer.pytorch.dataset.RelationDatasetBuilder;
@@ -12,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -161,7 +161,7 @@ final class DatasetCommand extends BaseCommand {
         }
         long t0 = System.nanoTime();
         // inversion needs exact gradients: LibTorch
-        try (Sampler opened = Backends.open("pytorch", options)) {
+        try (Sampler opened = ModelOptions.open("pytorch", options)) {
             if (opened instanceof StableDiffusion sd) {
                 builder.setPipeline(sd);
             } else if (opened instanceof FluxPipeline flux) {
@@ -171,7 +171,19 @@ final class DatasetCommand extends BaseCommand {
                         + opened.modelDescription() + " is neither");
             }
             out().printf(Locale.ROOT, "loaded %s in %.2fs%n", opened.modelDescription(), seconds(t0));
-            RelationDatasetBuilder.Summary s = builder.build().run();
+            RelationDatasetBuilder.Summary s;
+            ProgressBar bar = LoadProgressBar.counter("triplets", -1, " triplets");
+            try {
+                s = builder.optListener(o -> {
+                    if (bar != null) {
+                        bar.step();
+                    }
+                }).build().run();
+            } finally {
+                if (bar != null) {
+                    bar.close();
+                }
+            }
             out().printf(Locale.ROOT, "%s: %d/%d triplets complete; this run %d triplets, %d samples, %d of %d inversions "
                     + "dropped for low PSNR (mean %.2f dB), %.1fs%n", out, s.alreadyCompleted() + s.processed(),
                     s.triplets(), s.processed(), s.samples(), s.droppedLowPsnr(), s.inversions(), s.meanPsnr(), s.seconds());

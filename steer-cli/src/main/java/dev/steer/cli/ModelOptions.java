@@ -42,7 +42,7 @@ final class ModelOptions {
         return requireFolder(command, "--model", model);
     }
 
-    /** Loads the model with {@code classifier} (or none when null). */
+    /** Loads the model with {@code classifier} (or none when null), with a progress bar on a terminal. */
     Sampler open(Path classifier) {
         SamplerOptions options = SamplerOptions.of(folder()).withRelationClassifier(classifier).withScheduler(scheduler);
         if (variant != null) {
@@ -51,7 +51,19 @@ final class ModelOptions {
         if (randomWeights != null) {
             options = options.withRandomWeights(randomWeights);
         }
-        return Backends.open(backend, options);
+        return open(backend, options);
+    }
+
+    /** Opens {@code options} on {@code backend}, with a loading progress bar when on a terminal. */
+    static Sampler open(String backend, SamplerOptions options) {
+        LoadProgressBar bar = LoadProgressBar.onTerminal();
+        try {
+            return Backends.open(backend, options.withProgress(bar));
+        } finally {
+            if (bar != null) {
+                bar.close();
+            }
+        }
     }
 
     /**

@@ -4,7 +4,7 @@ import dev.steer.core.generation.GenerationCancelledException;
 import dev.steer.core.model.ModelConfigException;
 import dev.steer.core.weights.WeightsFormatException;
 import dev.steer.onnx.OnnxExecutionException;
-import dev.steer.onnx.proto.ProtoFormatException;
+import dev.steer.onnx.ProtoFormatException;
 import dev.steer.pytorch.training.RelationDatasetException;
 import java.io.IOException;
 import java.io.InputStream;

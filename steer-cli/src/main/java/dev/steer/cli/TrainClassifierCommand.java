@@ -6,6 +6,7 @@ import dev.steer.pytorch.training.RelationDataset;
 import dev.steer.pytorch.training.RelationEvaluation;
 import java.nio.file.Path;
 import java.util.Locale;
+import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -97,15 +98,28 @@ final class TrainClassifierCommand extends BaseCommand {
                 .optEarlyStoppingPatience(earlyStopping)
                 .optDropNegatives(noNegatives)
                 .optMirrorAugmentation(mirror)
-                .optResume(resume)
-                .optListener(this::print);
+                .optResume(resume);
         if (threads != null) {
             LibTorchThreads.set(threads);
         }
+        ProgressBar bar = LoadProgressBar.counter("epochs", epochs, " epochs");
+        builder.optListener(r -> {
+            print(r);
+            if (bar != null) {
+                bar.stepTo(r.epoch());
+            }
+        });
         RelationClassifierTrainer trainer = builder.build();
         out().printf(Locale.ROOT, "training %s (d_model %d) on %s%s%n", architecture.name().toLowerCase(Locale.ROOT),
                 trainer.config().dModel(), data, noNegatives ? ", positive prompts only" : "");
-        RelationClassifierTrainer.Result r = trainer.train();
+        RelationClassifierTrainer.Result r;
+        try {
+            r = trainer.train();
+        } finally {
+            if (bar != null) {
+                bar.close();
+            }
+        }
         out().printf(Locale.ROOT, "stopped after %d epochs, %d steps: %s%n", r.epochs(), r.steps(), r.stopReason());
         out().printf(Locale.ROOT, "best checkpoint: %s (epoch %d, validation loss %.4f)%n", r.bestCheckpoint().toAbsolutePath(),
                 r.bestEpoch(), r.bestValidationLoss());

@@ -1,8 +1,8 @@
 package dev.steer.onnx;
 
 import dev.steer.core.model.ModelConfigException;
-import dev.steer.onnx.proto.OnnxModelProto;
-import dev.steer.onnx.proto.OnnxNode;
+import dev.steer.onnx.internal.proto.OnnxModelProto;
+import dev.steer.onnx.internal.proto.OnnxNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

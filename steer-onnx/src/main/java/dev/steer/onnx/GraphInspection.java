@@ -1,11 +1,11 @@
 package dev.steer.onnx;
 
-import dev.steer.onnx.proto.GraphEdit;
-import dev.steer.onnx.proto.OnnxDim;
-import dev.steer.onnx.proto.OnnxInitializer;
-import dev.steer.onnx.proto.OnnxModelProto;
-import dev.steer.onnx.proto.OnnxNode;
-import dev.steer.onnx.proto.OnnxValueInfo;
+import dev.steer.onnx.internal.proto.GraphEdit;
+import dev.steer.onnx.internal.proto.OnnxDim;
+import dev.steer.onnx.internal.proto.OnnxInitializer;
+import dev.steer.onnx.internal.proto.OnnxModelProto;
+import dev.steer.onnx.internal.proto.OnnxNode;
+import dev.steer.onnx.internal.proto.OnnxValueInfo;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;

@@ -1,6 +1,6 @@
 package dev.steer.onnx;
 
-import dev.steer.core.weights.HalfFloats;
+import dev.steer.core.internal.weights.HalfFloats;
 import java.nio.ShortBuffer;
 
 /** float32 and float16 conversions for exports whose inputs and outputs are half precision. */

@@ -12,7 +12,7 @@ import java.nio.file.Path;
  * optionally a {@code config.json}), {@code tokenizer/} and {@code scheduler/}. Resolves each part
  * and says precisely what is missing.
  */
-public final class OnnxModelFolder {
+final class OnnxModelFolder {
     /** The text encoder's folder. */
     public static final String TEXT_ENCODER = "text_encoder";
     /** The UNet's folder. */

@@ -27,6 +27,9 @@ public final class OnnxSamplerProvider implements SamplerProvider {
         if (options.scheduler() != null) {
             b.optScheduler(options.scheduler());
         }
+        if (options.progress() != null) {
+            b.optProgress(options.progress());
+        }
         return b.build();
     }
 }

@@ -1,5 +1,6 @@
 package dev.steer.onnx;
 
+import ai.djl.util.Progress;
 import ai.onnxruntime.OrtSession;
 import dev.steer.core.engine.GenerationEngine;
 import dev.steer.core.engine.StepObserver;
@@ -242,6 +243,7 @@ public final class OnnxStableDiffusion implements Sampler {
         private Consumer<OrtSession.SessionOptions> sessionOptions;
         private Path classifierPath;
         private GradientEstimator estimator = GradientEstimator.DEFAULTS;
+        private Progress progress;
 
         private Builder() {
         }
@@ -295,6 +297,18 @@ public final class OnnxStableDiffusion implements Sampler {
         }
 
         /**
+         * Reports the loading to {@code progress} (for example DJL's {@code ai.djl.training.util.ProgressBar}):
+         * {@code reset(message, total)} with the number of graphs (text encoder, UNet, VAE, and the
+         * relation classifier when there is one), {@code increment(1)} as each session is created,
+         * {@code end()} once all are. ONNX Runtime creates a session in one call, so there is nothing
+         * finer to report. The library itself never prints.
+         */
+        public Builder optProgress(Progress progress) {
+            this.progress = progress;
+            return this;
+        }
+
+        /**
          * Changes every session's options before it is created (execution providers, optimization
          * level, memory settings); called once per graph.
          */
@@ -334,11 +348,24 @@ public final class OnnxStableDiffusion implements Sampler {
             SessionSettings settings = new SessionSettings(intraOpThreads, sessionOptions);
             List<AutoCloseable> loaded = new ArrayList<>();
             try {
+                if (progress != null) {
+                    progress.reset("loading " + folder.toAbsolutePath().normalize().getFileName(), classifierPath == null ? 3 : 4);
+                    progress.start(0);
+                }
                 OnnxTextEncoder text = add(loaded, OnnxTextEncoder.load(textFile, settings));
+                graphLoaded();
                 OnnxUNet unet = add(loaded, OnnxUNet.load(unetFile, settings));
+                graphLoaded();
                 OnnxVae vae = add(loaded, OnnxVae.load(decoderFile, encoderFile, settings, configuredScale));
+                graphLoaded();
                 OnnxRelationClassifier relations = classifierPath == null ? null
                         : add(loaded, OnnxRelationClassifier.load(classifierPath, settings));
+                if (relations != null) {
+                    graphLoaded();
+                }
+                if (progress != null) {
+                    progress.end();
+                }
                 int textDim = text.hiddenSize();
                 if (textDim > 0 && unet.crossAttentionDim() > 0 && textDim != unet.crossAttentionDim()) {
                     throw new ModelConfigException(unetFile, "takes text embeddings of width " + unet.crossAttentionDim()
@@ -367,6 +394,12 @@ public final class OnnxStableDiffusion implements Sampler {
                     }
                 }
                 throw e;
+            }
+        }
+
+        private void graphLoaded() {
+            if (progress != null) {
+                progress.increment(1);
             }
         }
 

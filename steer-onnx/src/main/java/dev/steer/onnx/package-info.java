@@ -7,7 +7,7 @@
  * <p>{@link dev.steer.onnx.OnnxStableDiffusion} is the pipeline; {@link dev.steer.onnx.OnnxTextEncoder},
  * {@link dev.steer.onnx.OnnxUNet} and {@link dev.steer.onnx.OnnxVae} are its parts. The UNet graph is
  * rewritten in memory at load time, with the minimal protobuf reader and writer of
- * {@link dev.steer.onnx.proto}, so its cross-attention probabilities become extra outputs.
+ * an internal package ({@code dev.steer.onnx.internal.proto}), so its cross-attention probabilities become extra outputs.
  *
  * <p>Learn-to-Steer: {@link dev.steer.onnx.OnnxRelationClassifier} runs the published relation
  * classifier as an ONNX graph generated in Java from its checkpoint, and

@@ -2,7 +2,7 @@ package dev.steer.onnx;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.steer.core.weights.HalfFloats;
+import dev.steer.core.internal.weights.HalfFloats;
 import org.junit.jupiter.api.Test;
 
 class HalfPrecisionTest {

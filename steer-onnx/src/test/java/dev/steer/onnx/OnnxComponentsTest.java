@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.steer.core.attention.CrossAttentionLayer;
 import dev.steer.core.testing.Conformance;
-import dev.steer.core.weights.SafetensorsFile;
+import dev.steer.core.internal.weights.SafetensorsFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

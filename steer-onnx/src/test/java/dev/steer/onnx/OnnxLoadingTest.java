@@ -8,11 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.steer.core.model.ModelConfigException;
 import dev.steer.core.testing.Conformance;
 import dev.steer.core.tokenizer.TokenizerFormatException;
-import dev.steer.core.weights.SafetensorsFile;
-import dev.steer.onnx.proto.OnnxDim;
-import dev.steer.onnx.proto.OnnxModelProto;
-import dev.steer.onnx.proto.OnnxValueInfo;
-import dev.steer.onnx.proto.ProtoWriter;
+import dev.steer.core.internal.weights.SafetensorsFile;
+import dev.steer.onnx.internal.proto.OnnxDim;
+import dev.steer.onnx.internal.proto.OnnxModelProto;
+import dev.steer.onnx.internal.proto.OnnxValueInfo;
+import dev.steer.onnx.internal.proto.ProtoWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -217,9 +217,9 @@ class OnnxLoadingTest {
     void selfAttentionFusionAloneIsNotACrossAttentionProblem() {
         // attn1 fused, attn2 plain: the taps are found (the graph is never run here)
         var nodes = List.of(
-                new dev.steer.onnx.proto.OnnxNode(0, "/down_blocks.0/attentions.0/transformer_blocks.0/attn1/MultiHeadAttention",
+                new dev.steer.onnx.internal.proto.OnnxNode(0, "/down_blocks.0/attentions.0/transformer_blocks.0/attn1/MultiHeadAttention",
                         "MultiHeadAttention", "com.microsoft", List.of(), List.of("a")),
-                new dev.steer.onnx.proto.OnnxNode(1, "/down_blocks.0/attentions.0/transformer_blocks.0/attn2/Softmax", "Softmax", "",
+                new dev.steer.onnx.internal.proto.OnnxNode(1, "/down_blocks.0/attentions.0/transformer_blocks.0/attn2/Softmax", "Softmax", "",
                         List.of(), List.of("b")));
         assertEquals("down_blocks.0.attentions.0.transformer_blocks.0.attn2",
                 CrossAttentionTaps.attn2Module(nodes.get(1)));

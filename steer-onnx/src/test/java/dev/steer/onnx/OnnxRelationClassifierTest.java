@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.steer.core.model.ModelConfigException;
-import dev.steer.core.relation.RelationClassifierWeights;
+import dev.steer.core.internal.weights.RelationClassifierWeights;
 import dev.steer.core.relation.SpatialRelation;
 import dev.steer.core.testing.Conformance;
-import dev.steer.core.weights.SafetensorsFile;
+import dev.steer.core.internal.weights.SafetensorsFile;
 import dev.steer.core.weights.WeightsFormatException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -95,7 +95,7 @@ class OnnxRelationClassifierTest {
     @Test
     void theGeneratedGraphIsAPlainOnnxModel() {
         byte[] model = OnnxRelationClassifier.graph(RelationClassifierWeights.load(FIXTURE.resolve("classifier.pth")));
-        var parsed = dev.steer.onnx.proto.OnnxModelProto.parse(java.nio.ByteBuffer.wrap(model));
+        var parsed = dev.steer.onnx.internal.proto.OnnxModelProto.parse(java.nio.ByteBuffer.wrap(model));
         assertEquals(List.of("maps", "timestep"), parsed.inputs().stream().map(v -> v.name()).toList());
         assertEquals("logits", parsed.outputs().get(0).name());
         assertEquals(17L, parsed.opsets().get(""));

@@ -14,7 +14,7 @@ import dev.steer.core.image.PngImages;
 import dev.steer.core.scheduler.Schedule;
 import dev.steer.core.scheduler.SchedulerType;
 import dev.steer.core.testing.Conformance;
-import dev.steer.core.weights.SafetensorsFile;
+import dev.steer.core.internal.weights.SafetensorsFile;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.steer.core.attention.CrossAttentionLayer;
 import dev.steer.core.testing.Conformance;
-import dev.steer.core.weights.SafetensorsFile;
+import dev.steer.core.internal.weights.SafetensorsFile;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;

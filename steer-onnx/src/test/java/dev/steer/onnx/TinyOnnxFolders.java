@@ -2,8 +2,8 @@ package dev.steer.onnx;
 
 import com.google.gson.JsonObject;
 import dev.steer.core.testing.Conformance;
-import dev.steer.onnx.proto.ProtoReader;
-import dev.steer.onnx.proto.ProtoWriter;
+import dev.steer.onnx.internal.proto.ProtoReader;
+import dev.steer.onnx.internal.proto.ProtoWriter;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;

@@ -1,7 +1,7 @@
 package dev.steer.core.model;
 
 import dev.steer.core.generation.ModelDefaults;
-import dev.steer.core.weights.ShardedCheckpoint;
+import dev.steer.core.internal.weights.ShardedCheckpoint;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -9,7 +9,7 @@ import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 import dev.steer.core.model.ModelConfigException;
 import dev.steer.core.steering.ClassifierTimesteps;
-import dev.steer.core.weights.UntrustedText;
+import dev.steer.core.internal.weights.UntrustedText;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;

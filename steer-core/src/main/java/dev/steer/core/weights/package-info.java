@@ -1,8 +1,6 @@
 /**
- * Weight files read without executing anything and within checked bounds: safetensors files (single and
- * sharded, read and written), and {@code torch.save} checkpoints such as the published Learn-to-Steer
- * {@code .pth} files, whose pickle is read by a restricted unpickler. Files that cannot be used raise a
- * {@link dev.steer.core.weights.WeightsFormatException} naming the file; values from untrusted files are
- * quoted in messages through {@link dev.steer.core.weights.UntrustedText}.
+ * {@link dev.steer.core.weights.WeightsFormatException}: what every weights reader throws for a file it
+ * cannot use (safetensors, sharded safetensors, {@code torch.save} checkpoints), naming the file and the
+ * problem. The readers themselves are internal.
  */
 package dev.steer.core.weights;

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.steer.core.internal.weights.RelationClassifierWeights;
 
 /**
  * Training timesteps ({@code training_config.timesteps}) read from, and written to, classifier configs and

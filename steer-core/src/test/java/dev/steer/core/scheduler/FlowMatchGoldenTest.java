@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.steer.core.testing.Conformance;
-import dev.steer.core.weights.SafetensorsFile;
+import dev.steer.core.internal.weights.SafetensorsFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -3,7 +3,7 @@ package dev.steer.core.testing;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.steer.core.weights.SafetensorsFile;
+import dev.steer.core.internal.weights.SafetensorsFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;

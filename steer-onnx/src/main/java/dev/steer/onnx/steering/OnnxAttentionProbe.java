@@ -1,7 +1,7 @@
 package dev.steer.onnx.steering;
 
 import dev.steer.core.attention.AttentionProbe;
-import dev.steer.core.attention.BilinearResize;
+import dev.steer.core.internal.attention.BilinearResize;
 import dev.steer.core.attention.CrossAttentionLayer;
 import dev.steer.onnx.CrossAttentionOutput;
 import dev.steer.onnx.FloatTensor;

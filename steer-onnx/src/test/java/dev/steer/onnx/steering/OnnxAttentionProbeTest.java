@@ -1,6 +1,6 @@
 package dev.steer.onnx.steering;
 
-import dev.steer.core.attention.BilinearResize;
+import dev.steer.core.internal.attention.BilinearResize;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

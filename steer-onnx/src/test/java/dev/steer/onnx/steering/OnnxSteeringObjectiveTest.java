@@ -11,7 +11,7 @@ import dev.steer.core.steering.GradientSteerer;
 import dev.steer.core.steering.SteeringConfig;
 import dev.steer.core.steering.SteeringStepReport;
 import dev.steer.core.testing.Conformance;
-import dev.steer.core.weights.SafetensorsFile;
+import dev.steer.core.internal.weights.SafetensorsFile;
 import dev.steer.onnx.FloatTensor;
 import dev.steer.onnx.OnnxRelationClassifier;
 import dev.steer.onnx.OnnxTextEncoder;

@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.steer.core.attention.AttentionProbe;
-import dev.steer.core.attention.BilinearResize;
+import dev.steer.core.internal.attention.BilinearResize;
 import dev.steer.core.attention.CrossAttentionLayer;
 import dev.steer.pytorch.flux.JointAttentionHook;
 import dev.steer.pytorch.unet.CrossAttentionHook;

@@ -1,9 +1,9 @@
 package dev.steer.pytorch.clip;
 
 import ai.djl.ndarray.NDArray;
-import dev.steer.pytorch.nn.Activations;
-import dev.steer.pytorch.nn.LayerNorm;
-import dev.steer.pytorch.nn.Linear;
+import dev.steer.pytorch.internal.nn.Activations;
+import dev.steer.pytorch.internal.nn.LayerNorm;
+import dev.steer.pytorch.internal.nn.Linear;
 import dev.steer.pytorch.nn.Module;
 
 /** transformers' {@code CLIPEncoderLayer}: pre-norm self-attention and MLP, each with a residual. */

@@ -1,14 +1,14 @@
 package dev.steer.pytorch.clip;
 
-import dev.steer.pytorch.nn.Embedding;
+import dev.steer.pytorch.internal.nn.Embedding;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.steer.core.model.ClipTextConfig;
-import dev.steer.pytorch.nn.Activations;
-import dev.steer.pytorch.nn.LayerNorm;
+import dev.steer.pytorch.internal.nn.Activations;
+import dev.steer.pytorch.internal.nn.LayerNorm;
 import dev.steer.pytorch.nn.Module;
 import java.util.ArrayList;
 import java.util.List;

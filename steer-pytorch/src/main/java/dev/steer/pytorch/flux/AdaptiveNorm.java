@@ -2,9 +2,9 @@ package dev.steer.pytorch.flux;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import dev.steer.pytorch.nn.Activations;
-import dev.steer.pytorch.nn.LayerNorm;
-import dev.steer.pytorch.nn.Linear;
+import dev.steer.pytorch.internal.nn.Activations;
+import dev.steer.pytorch.internal.nn.LayerNorm;
+import dev.steer.pytorch.internal.nn.Linear;
 import dev.steer.pytorch.nn.Module;
 
 /**

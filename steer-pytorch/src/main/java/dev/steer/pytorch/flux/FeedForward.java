@@ -1,8 +1,8 @@
 package dev.steer.pytorch.flux;
 
 import ai.djl.ndarray.NDArray;
-import dev.steer.pytorch.nn.Activations;
-import dev.steer.pytorch.nn.Linear;
+import dev.steer.pytorch.internal.nn.Activations;
+import dev.steer.pytorch.internal.nn.Linear;
 import dev.steer.pytorch.nn.Module;
 
 /** diffusers' {@code FeedForward} with {@code gelu-tanh}: {@code net.2(gelu_tanh(net.0.proj(x)))}, 4x wide. */

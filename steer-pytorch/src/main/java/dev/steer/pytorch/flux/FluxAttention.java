@@ -4,10 +4,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
-import dev.steer.pytorch.nn.Linear;
+import dev.steer.pytorch.internal.nn.Linear;
 import dev.steer.pytorch.nn.Module;
-import dev.steer.pytorch.nn.RmsNorm;
-import dev.steer.pytorch.nn.Scalars;
+import dev.steer.pytorch.internal.nn.RmsNorm;
+import dev.steer.pytorch.internal.nn.Scalars;
 import java.util.function.Consumer;
 
 /**

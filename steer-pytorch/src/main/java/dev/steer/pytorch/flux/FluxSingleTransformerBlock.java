@@ -3,8 +3,8 @@ package dev.steer.pytorch.flux;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
-import dev.steer.pytorch.nn.Activations;
-import dev.steer.pytorch.nn.Linear;
+import dev.steer.pytorch.internal.nn.Activations;
+import dev.steer.pytorch.internal.nn.Linear;
 import dev.steer.pytorch.nn.Module;
 import java.util.function.Consumer;
 

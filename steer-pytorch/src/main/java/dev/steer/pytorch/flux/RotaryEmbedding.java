@@ -15,7 +15,7 @@ import ai.djl.ndarray.types.Shape;
  * @param cos [L, headDim]
  * @param sin [L, headDim]
  */
-public record RotaryEmbedding(NDArray cos, NDArray sin) {
+record RotaryEmbedding(NDArray cos, NDArray sin) {
 
     /**
      * The embedding of a joint sequence's position ids.

@@ -1,10 +1,10 @@
 package dev.steer.pytorch.flux;
 
 import ai.djl.ndarray.NDArray;
-import dev.steer.pytorch.nn.Activations;
-import dev.steer.pytorch.nn.Linear;
+import dev.steer.pytorch.internal.nn.Activations;
+import dev.steer.pytorch.internal.nn.Linear;
 import dev.steer.pytorch.nn.Module;
-import dev.steer.pytorch.nn.TimestepFeatures;
+import dev.steer.pytorch.internal.nn.TimestepFeatures;
 
 /**
  * FLUX's conditioning vector (diffusers' {@code CombinedTimestepTextProjEmbeddings}, and

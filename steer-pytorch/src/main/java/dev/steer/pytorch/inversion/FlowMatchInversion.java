@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.steer.core.engine.GenerationScope;
 import dev.steer.core.engine.StepObserver;
-import dev.steer.core.flux.FluxLatents;
+import dev.steer.core.internal.flux.FluxLatents;
 import dev.steer.core.scheduler.FlowMatchSchedule;
 import dev.steer.core.tokenizer.TokenizedPrompt;
 import dev.steer.pytorch.flux.FluxPrompt;

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.steer.pytorch.internal.nn.Bfloat16;
 
 /**
  * One named tensor of a {@link Module}: its declared shape and its current value.

@@ -1,8 +1,9 @@
 /**
- * The building blocks of the LibTorch models, on DJL arrays: a {@link dev.steer.pytorch.nn.Module} tree whose
- * {@link dev.steer.pytorch.nn.Weight}s are named after the reference checkpoints' keys, the layers
- * (linear, convolution, norms, attention, embeddings, activations) as PyTorch and diffusers define
- * them, and the helpers that keep gradients exact on DJL (for example
- * {@link dev.steer.pytorch.nn.GradientSection} and {@link dev.steer.pytorch.nn.Scalars}).
+ * What the LibTorch models are built on: a {@link dev.steer.pytorch.nn.Module} tree whose
+ * {@link dev.steer.pytorch.nn.Weight}s are named after the reference checkpoints' keys, and
+ * {@link dev.steer.pytorch.nn.GradientSection}, the one lock around DJL's process-wide gradient
+ * collector, which code of your own must use when it records gradients while a pipeline may be steering
+ * on another thread. The layers themselves (linear, convolution, norms, attention, embeddings,
+ * activations) are internal.
  */
 package dev.steer.pytorch.nn;

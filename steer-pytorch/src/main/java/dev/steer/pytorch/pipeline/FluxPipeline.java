@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.util.Progress;
 import dev.steer.core.engine.GenerationEngine;
 import dev.steer.core.generation.GenerationRequest;
 import dev.steer.core.generation.GenerationResult;
@@ -24,8 +25,8 @@ import dev.steer.core.steering.SteeringConfig;
 import dev.steer.core.tokenizer.ClipTokenizer;
 import dev.steer.core.tokenizer.T5Tokenizer;
 import dev.steer.core.tokenizer.TokenizedPrompt;
-import dev.steer.core.weights.SafetensorsFile;
-import dev.steer.core.weights.TensorInfo;
+import dev.steer.core.internal.weights.SafetensorsFile;
+import dev.steer.core.internal.weights.TensorInfo;
 import dev.steer.pytorch.clip.ClipTextModel;
 import dev.steer.pytorch.clip.ClipTextOutput;
 import dev.steer.pytorch.flux.FluxDenoiser;
@@ -35,7 +36,8 @@ import dev.steer.pytorch.relation.PublishedRelationClassifier;
 import dev.steer.pytorch.relation.TorchRelationClassifier;
 import dev.steer.pytorch.t5.T5EncoderModel;
 import dev.steer.pytorch.vae.AutoencoderKL;
-import dev.steer.pytorch.weights.ModelWeights;
+import dev.steer.pytorch.internal.weights.LoadProgress;
+import dev.steer.pytorch.internal.weights.ModelWeights;
 import dev.steer.pytorch.weights.WeightStorage;
 import java.nio.file.Path;
 import java.util.List;
@@ -244,6 +246,7 @@ public final class FluxPipeline implements Sampler {
         private Integer maxSequenceLength;
         private boolean checkMemory = true;
         private DataType computeType = DataType.FLOAT32;
+        private Progress progress;
 
         private Builder() {
         }
@@ -294,6 +297,18 @@ public final class FluxPipeline implements Sampler {
          */
         public Builder optComputeType(DataType type) {
             this.computeType = type;
+            return this;
+        }
+
+        /**
+         * Reports the loading of the weights to {@code progress} (for example DJL's
+         * {@code ai.djl.training.util.ProgressBar}, or an adapter to a progress bar of your own):
+         * {@code reset(message, total)} with the bytes of the weight files (float32 bytes of the
+         * parameters with random weights), {@code increment(bytes)} per tensor read, {@code end()} once
+         * all are loaded. Called on the building thread; the library itself never prints.
+         */
+        public Builder optProgress(Progress progress) {
+            this.progress = progress;
             return this;
         }
 
@@ -365,16 +380,22 @@ public final class FluxPipeline implements Sampler {
                 T5EncoderModel t5 = new T5EncoderModel(t5Config);
                 ClipTextModel clip = new ClipTextModel(clipConfig);
                 AutoencoderKL vae = new AutoencoderKL(vaeConfig);
+                String loading = "loading " + folder.toAbsolutePath().normalize().getFileName();
                 if (randomSeed != null) {
-                    ModelWeights.randomize(transformer, randomSeed, manager);
-                    ModelWeights.randomize(t5, randomSeed + 1, manager);
-                    ModelWeights.randomize(clip, randomSeed + 2, manager);
-                    ModelWeights.randomize(vae, randomSeed + 3, manager);
+                    LoadProgress lp = LoadProgress.start(progress, loading, LoadProgress.parameterBytes(transformer, t5, clip, vae));
+                    ModelWeights.randomize(transformer, randomSeed, manager, lp);
+                    ModelWeights.randomize(t5, randomSeed + 1, manager, lp);
+                    ModelWeights.randomize(clip, randomSeed + 2, manager, lp);
+                    ModelWeights.randomize(vae, randomSeed + 3, manager, lp);
+                    lp.end();
                 } else {
-                    ModelWeights.load(transformer, transformerFiles, manager, Map.of(), storage);
-                    ModelWeights.load(t5, t5Files, manager, Map.of(T5EncoderModel.TIED_EMBEDDING, "shared.weight"), storage);
-                    ModelWeights.load(clip, clipFiles, manager, Map.of(), storage);
-                    ModelWeights.load(vae, vaeFiles, manager, Map.of(), storage);
+                    LoadProgress lp = LoadProgress.start(progress, loading,
+                            LoadProgress.fileBytes(transformerFiles, t5Files, clipFiles, vaeFiles));
+                    ModelWeights.load(transformer, transformerFiles, manager, Map.of(), storage, lp);
+                    ModelWeights.load(t5, t5Files, manager, Map.of(T5EncoderModel.TIED_EMBEDDING, "shared.weight"), storage, lp);
+                    ModelWeights.load(clip, clipFiles, manager, Map.of(), storage, lp);
+                    ModelWeights.load(vae, vaeFiles, manager, Map.of(), storage, lp);
+                    lp.end();
                 }
                 String desc = folder.toAbsolutePath().normalize().getFileName() + " (FLUX.1 " + (dev ? "[dev]" : "[schnell]") + " transformer "
                         + String.format(Locale.ROOT, "%.0fM", transformer.parameterCount() / 1e6) + " params"

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.util.Progress;
 import dev.steer.core.engine.GenerationEngine;
 import dev.steer.core.engine.StepObserver;
 import dev.steer.core.generation.GenerationRequest;
@@ -25,7 +26,8 @@ import dev.steer.pytorch.relation.PublishedRelationClassifier;
 import dev.steer.pytorch.relation.TorchRelationClassifier;
 import dev.steer.pytorch.unet.UNet2DConditionModel;
 import dev.steer.pytorch.vae.AutoencoderKL;
-import dev.steer.pytorch.weights.ModelWeights;
+import dev.steer.pytorch.internal.weights.LoadProgress;
+import dev.steer.pytorch.internal.weights.ModelWeights;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -228,6 +230,7 @@ public final class StableDiffusion implements Sampler {
         private SchedulerType schedulerType;
         private Long randomSeed;
         private Path classifierPath;
+        private Progress progress;
 
         private Builder() {
         }
@@ -282,6 +285,18 @@ public final class StableDiffusion implements Sampler {
             return this;
         }
 
+        /**
+         * Reports the loading of the weights to {@code progress} (for example DJL's
+         * {@code ai.djl.training.util.ProgressBar}, or an adapter to a progress bar of your own):
+         * {@code reset(message, total)} with the bytes of the weight files (float32 bytes of the
+         * parameters with random weights), {@code increment(bytes)} per tensor read, {@code end()} once
+         * all are loaded. Called on the building thread; the library itself never prints.
+         */
+        public Builder optProgress(Progress progress) {
+            this.progress = progress;
+            return this;
+        }
+
         /** Ignores weight files and fills every model with seeded random weights. */
         public Builder optRandomWeights(long seed) {
             this.randomSeed = seed;
@@ -327,14 +342,22 @@ public final class StableDiffusion implements Sampler {
                 ClipTextModel text = new ClipTextModel(textConfig);
                 UNet2DConditionModel unet = new UNet2DConditionModel(unetConfig);
                 AutoencoderKL vae = new AutoencoderKL(vaeConfig);
+                String loading = "loading " + folder.toAbsolutePath().normalize().getFileName();
                 if (randomSeed != null) {
-                    ModelWeights.randomize(text, randomSeed, manager);
-                    ModelWeights.randomize(unet, randomSeed + 1, manager);
-                    ModelWeights.randomize(vae, randomSeed + 2, manager);
+                    LoadProgress lp = LoadProgress.start(progress, loading, LoadProgress.parameterBytes(text, unet, vae));
+                    ModelWeights.randomize(text, randomSeed, manager, lp);
+                    ModelWeights.randomize(unet, randomSeed + 1, manager, lp);
+                    ModelWeights.randomize(vae, randomSeed + 2, manager, lp);
+                    lp.end();
                 } else {
-                    ModelWeights.load(text, mf.weights("text_encoder", "model"), manager);
-                    ModelWeights.load(unet, mf.weights("unet", "diffusion_pytorch_model"), manager);
-                    ModelWeights.load(vae, mf.weights("vae", "diffusion_pytorch_model"), manager);
+                    List<Path> textFiles = mf.weights("text_encoder", "model");
+                    List<Path> unetFiles = mf.weights("unet", "diffusion_pytorch_model");
+                    List<Path> vaeFiles = mf.weights("vae", "diffusion_pytorch_model");
+                    LoadProgress lp = LoadProgress.start(progress, loading, LoadProgress.fileBytes(textFiles, unetFiles, vaeFiles));
+                    ModelWeights.load(text, textFiles, manager, java.util.Map.of(), dev.steer.pytorch.weights.WeightStorage.FLOAT32, lp);
+                    ModelWeights.load(unet, unetFiles, manager, java.util.Map.of(), dev.steer.pytorch.weights.WeightStorage.FLOAT32, lp);
+                    ModelWeights.load(vae, vaeFiles, manager, java.util.Map.of(), dev.steer.pytorch.weights.WeightStorage.FLOAT32, lp);
+                    lp.end();
                 }
                 String desc = folder.toAbsolutePath().normalize().getFileName() + " (UNet "
                         + String.format(Locale.ROOT, "%.0fM", unet.parameterCount() / 1e6) + " params"

@@ -33,6 +33,9 @@ public final class TorchSamplerProvider implements SamplerProvider {
         if (options.randomWeightsSeed() != null) {
             b.optRandomWeights(options.randomWeightsSeed());
         }
+        if (options.progress() != null) {
+            b.optProgress(options.progress());
+        }
         return b.build();
     }
 
@@ -49,6 +52,9 @@ public final class TorchSamplerProvider implements SamplerProvider {
         }
         if (options.randomWeightsSeed() != null) {
             b.optRandomWeights(options.randomWeightsSeed());
+        }
+        if (options.progress() != null) {
+            b.optProgress(options.progress());
         }
         return b.build();
     }

@@ -1,10 +1,10 @@
 package dev.steer.pytorch.relation;
 
-import dev.steer.pytorch.nn.Embedding;
+import dev.steer.pytorch.internal.nn.Embedding;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import dev.steer.core.relation.RelationClassifierConfig;
-import dev.steer.pytorch.nn.Linear;
+import dev.steer.pytorch.internal.nn.Linear;
 import dev.steer.pytorch.nn.Module;
 import dev.steer.pytorch.nn.Weight;
 import java.util.ArrayList;

@@ -2,8 +2,8 @@ package dev.steer.pytorch.relation;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
-import dev.steer.pytorch.nn.LayerNorm;
-import dev.steer.pytorch.nn.Linear;
+import dev.steer.pytorch.internal.nn.LayerNorm;
+import dev.steer.pytorch.internal.nn.Linear;
 import dev.steer.pytorch.nn.Module;
 
 /**

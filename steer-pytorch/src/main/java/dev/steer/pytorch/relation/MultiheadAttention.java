@@ -2,9 +2,9 @@ package dev.steer.pytorch.relation;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
-import dev.steer.pytorch.nn.Linear;
+import dev.steer.pytorch.internal.nn.Linear;
 import dev.steer.pytorch.nn.Module;
-import dev.steer.pytorch.nn.Scalars;
+import dev.steer.pytorch.internal.nn.Scalars;
 import dev.steer.pytorch.nn.Weight;
 
 /**

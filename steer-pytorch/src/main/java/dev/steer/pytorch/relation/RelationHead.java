@@ -1,12 +1,12 @@
 package dev.steer.pytorch.relation;
 
-import dev.steer.pytorch.nn.Embedding;
+import dev.steer.pytorch.internal.nn.Embedding;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.nn.Activation;
 import dev.steer.core.relation.RelationClassifierConfig;
-import dev.steer.pytorch.nn.LayerNorm;
-import dev.steer.pytorch.nn.Linear;
+import dev.steer.pytorch.internal.nn.LayerNorm;
+import dev.steer.pytorch.internal.nn.Linear;
 import dev.steer.pytorch.nn.Module;
 import java.util.ArrayList;
 import java.util.List;

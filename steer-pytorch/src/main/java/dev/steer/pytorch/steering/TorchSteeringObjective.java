@@ -9,7 +9,7 @@ import dev.steer.core.relation.TokenBinding;
 import dev.steer.core.steering.SteeringObjective;
 import dev.steer.pytorch.attention.TorchAttentionProbe;
 import dev.steer.pytorch.nn.GradientSection;
-import dev.steer.pytorch.nn.Scalars;
+import dev.steer.pytorch.internal.nn.Scalars;
 import dev.steer.pytorch.unet.UNet2DConditionModel;
 import java.util.List;
 import java.util.Map;

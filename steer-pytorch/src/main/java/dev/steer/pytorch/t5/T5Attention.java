@@ -1,12 +1,12 @@
 package dev.steer.pytorch.t5;
 
-import dev.steer.pytorch.nn.Embedding;
+import dev.steer.pytorch.internal.nn.Embedding;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.steer.core.model.T5Config;
-import dev.steer.pytorch.nn.Linear;
+import dev.steer.pytorch.internal.nn.Linear;
 import dev.steer.pytorch.nn.Module;
 
 /**

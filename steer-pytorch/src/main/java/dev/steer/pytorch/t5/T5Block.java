@@ -3,10 +3,10 @@ package dev.steer.pytorch.t5;
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
 import dev.steer.core.model.T5Config;
-import dev.steer.pytorch.nn.Activations;
-import dev.steer.pytorch.nn.Linear;
+import dev.steer.pytorch.internal.nn.Activations;
+import dev.steer.pytorch.internal.nn.Linear;
 import dev.steer.pytorch.nn.Module;
-import dev.steer.pytorch.nn.RmsNorm;
+import dev.steer.pytorch.internal.nn.RmsNorm;
 
 /**
  * transformers' {@code T5Block} of the encoder: {@code layer.0} (pre-norm self-attention with a

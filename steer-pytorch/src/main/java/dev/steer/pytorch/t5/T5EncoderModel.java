@@ -1,14 +1,14 @@
 package dev.steer.pytorch.t5;
 
-import dev.steer.pytorch.nn.Embedding;
+import dev.steer.pytorch.internal.nn.Embedding;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.steer.core.model.ModelFolder;
 import dev.steer.core.model.T5Config;
 import dev.steer.pytorch.nn.Module;
-import dev.steer.pytorch.nn.RmsNorm;
-import dev.steer.pytorch.weights.ModelWeights;
+import dev.steer.pytorch.internal.nn.RmsNorm;
+import dev.steer.pytorch.internal.weights.ModelWeights;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

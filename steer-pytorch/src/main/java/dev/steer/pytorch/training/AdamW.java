@@ -6,7 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
-import dev.steer.core.weights.TensorData;
+import dev.steer.core.internal.weights.TensorData;
 import dev.steer.pytorch.nn.Weight;
 import java.util.LinkedHashMap;
 import java.util.Map;

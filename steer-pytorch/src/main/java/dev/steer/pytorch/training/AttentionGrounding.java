@@ -7,7 +7,7 @@ import dev.steer.core.shapeworld.Scene;
 import dev.steer.core.shapeworld.SceneObject;
 import dev.steer.core.tokenizer.TokenizedPrompt;
 import dev.steer.pytorch.flux.JointAttentionHook;
-import dev.steer.pytorch.nn.Scalars;
+import dev.steer.pytorch.internal.nn.Scalars;
 import dev.steer.pytorch.unet.CrossAttentionHook;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -2,7 +2,7 @@ package dev.steer.pytorch.unet;
 
 import ai.djl.ndarray.NDArray;
 import dev.steer.core.attention.CrossAttentionLayer;
-import dev.steer.pytorch.nn.Conv2d;
+import dev.steer.pytorch.internal.nn.Conv2d;
 import dev.steer.pytorch.nn.Module;
 import java.util.ArrayList;
 import java.util.List;

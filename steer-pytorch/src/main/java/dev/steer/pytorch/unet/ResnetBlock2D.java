@@ -1,10 +1,10 @@
 package dev.steer.pytorch.unet;
 
 import ai.djl.ndarray.NDArray;
-import dev.steer.pytorch.nn.Activations;
-import dev.steer.pytorch.nn.Conv2d;
-import dev.steer.pytorch.nn.GroupNorm;
-import dev.steer.pytorch.nn.Linear;
+import dev.steer.pytorch.internal.nn.Activations;
+import dev.steer.pytorch.internal.nn.Conv2d;
+import dev.steer.pytorch.internal.nn.GroupNorm;
+import dev.steer.pytorch.internal.nn.Linear;
 import dev.steer.pytorch.nn.Module;
 
 /**

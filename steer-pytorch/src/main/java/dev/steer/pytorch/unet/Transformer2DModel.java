@@ -3,11 +3,11 @@ package dev.steer.pytorch.unet;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import dev.steer.core.attention.CrossAttentionLayer;
-import dev.steer.pytorch.nn.Attention;
-import dev.steer.pytorch.nn.Conv2d;
-import dev.steer.pytorch.nn.GroupNorm;
-import dev.steer.pytorch.nn.LayerNorm;
-import dev.steer.pytorch.nn.Linear;
+import dev.steer.pytorch.internal.nn.Attention;
+import dev.steer.pytorch.internal.nn.Conv2d;
+import dev.steer.pytorch.internal.nn.GroupNorm;
+import dev.steer.pytorch.internal.nn.LayerNorm;
+import dev.steer.pytorch.internal.nn.Linear;
 import dev.steer.pytorch.nn.Module;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +16,7 @@ import java.util.List;
  * diffusers' {@code Transformer2DModel} for continuous inputs: GroupNorm, proj_in (1x1 conv for SD
  * 1.x, linear for SD 2.x), {@code transformer_blocks}, proj_out, residual.
  */
-public final class Transformer2DModel extends Module {
+final class Transformer2DModel extends Module {
     private final GroupNorm norm;
     private final Module projIn;
     private final Module projOut;

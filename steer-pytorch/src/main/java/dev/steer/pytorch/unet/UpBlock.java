@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.types.Shape;
 import dev.steer.core.attention.CrossAttentionLayer;
-import dev.steer.pytorch.nn.Conv2d;
+import dev.steer.pytorch.internal.nn.Conv2d;
 import dev.steer.pytorch.nn.Module;
 import java.util.ArrayList;
 import java.util.List;

@@ -4,9 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import dev.steer.core.model.VaeConfig;
-import dev.steer.pytorch.nn.Conv2d;
+import dev.steer.pytorch.internal.nn.Conv2d;
 import dev.steer.pytorch.nn.Module;
-import dev.steer.pytorch.nn.Scalars;
+import dev.steer.pytorch.internal.nn.Scalars;
 
 /**
  * diffusers' {@code AutoencoderKL}, the VAE of SD 1.x, SD 2.x and FLUX.1, built from its {@link VaeConfig}

@@ -2,7 +2,7 @@ package dev.steer.pytorch.vae;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
-import dev.steer.pytorch.nn.Scalars;
+import dev.steer.pytorch.internal.nn.Scalars;
 import java.util.Random;
 
 /**

@@ -2,9 +2,9 @@ package dev.steer.pytorch.vae;
 
 import ai.djl.ndarray.NDArray;
 import dev.steer.core.model.VaeConfig;
-import dev.steer.pytorch.nn.Activations;
-import dev.steer.pytorch.nn.Conv2d;
-import dev.steer.pytorch.nn.GroupNorm;
+import dev.steer.pytorch.internal.nn.Activations;
+import dev.steer.pytorch.internal.nn.Conv2d;
+import dev.steer.pytorch.internal.nn.GroupNorm;
 import dev.steer.pytorch.nn.Module;
 import dev.steer.pytorch.unet.ResnetBlock2D;
 import java.util.ArrayList;

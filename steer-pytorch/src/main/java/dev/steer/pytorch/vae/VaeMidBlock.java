@@ -2,8 +2,8 @@ package dev.steer.pytorch.vae;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
-import dev.steer.pytorch.nn.Attention;
-import dev.steer.pytorch.nn.GroupNorm;
+import dev.steer.pytorch.internal.nn.Attention;
+import dev.steer.pytorch.internal.nn.GroupNorm;
 import dev.steer.pytorch.nn.Module;
 import dev.steer.pytorch.unet.ResnetBlock2D;
 

@@ -1,5 +1,7 @@
 package dev.steer.pytorch.weights;
 
+import dev.steer.pytorch.internal.weights.ModelWeights;
+
 /**
  * How {@link ModelWeights} keeps a model's weights in memory.
  */

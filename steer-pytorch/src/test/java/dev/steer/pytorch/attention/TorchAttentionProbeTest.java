@@ -8,7 +8,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.steer.core.testing.Conformance;
-import dev.steer.core.weights.SafetensorsFile;
+import dev.steer.core.internal.weights.SafetensorsFile;
 import dev.steer.pytorch.clip.ClipTextModel;
 import dev.steer.pytorch.testing.TinyModels;
 import dev.steer.pytorch.unet.UNet2DConditionModel;
@@ -95,7 +95,7 @@ class TorchAttentionProbeTest {
             TorchAttentionProbe probe = new TorchAttentionProbe(List.of(new int[] {0}), 16, true);
             ai.djl.ndarray.NDArray probs = scope.create(map, new ai.djl.ndarray.types.Shape(1, side * side, 1));
             probe.onCrossAttention(new dev.steer.core.attention.CrossAttentionLayer(0, "probe", 1, 1), side, side, probs);
-            float[] expected = dev.steer.core.attention.BilinearResize.resize(map, side, side, 16, 16);
+            float[] expected = dev.steer.core.internal.attention.BilinearResize.resize(map, side, side, 16, 16);
             float sum = 0;
             for (float v : expected) {
                 sum += v;

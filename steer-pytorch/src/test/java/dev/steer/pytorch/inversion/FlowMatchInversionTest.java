@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.steer.core.engine.GenerationScope;
 import dev.steer.core.scheduler.FlowMatchSchedule;
 import dev.steer.core.steering.ClassifierTimesteps;
-import dev.steer.core.weights.SafetensorsFile;
+import dev.steer.core.internal.weights.SafetensorsFile;
 import dev.steer.pytorch.dataset.RelationDatasetBuilder;
 import dev.steer.pytorch.flux.FluxPrompt;
 import dev.steer.pytorch.pipeline.FluxPipeline;

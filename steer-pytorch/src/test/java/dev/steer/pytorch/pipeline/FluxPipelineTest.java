@@ -8,12 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.steer.core.flux.FluxLatents;
+import dev.steer.core.internal.flux.FluxLatents;
 import dev.steer.core.generation.StepProgress;
 import dev.steer.core.model.ModelConfigException;
 import dev.steer.core.scheduler.Schedule;
 import dev.steer.core.testing.Conformance;
-import dev.steer.core.weights.SafetensorsFile;
+import dev.steer.core.internal.weights.SafetensorsFile;
 import dev.steer.pytorch.flux.FluxPrompt;
 import dev.steer.pytorch.testing.TinyModels;
 import java.nio.file.Files;
@@ -127,19 +127,19 @@ class FluxPipelineTest {
     void aShardedTransformerLoadsAsTheSingleFile(@TempDir Path dir) throws Exception {
         Path root = TinyModels.fluxFolder(dir.resolve("flux"), false);
         Path single = root.resolve("transformer/diffusion_pytorch_model.safetensors");
-        java.util.Map<String, dev.steer.core.weights.TensorData> first = new java.util.LinkedHashMap<>();
-        java.util.Map<String, dev.steer.core.weights.TensorData> second = new java.util.LinkedHashMap<>();
+        java.util.Map<String, dev.steer.core.internal.weights.TensorData> first = new java.util.LinkedHashMap<>();
+        java.util.Map<String, dev.steer.core.internal.weights.TensorData> second = new java.util.LinkedHashMap<>();
         com.google.gson.JsonObject map = new com.google.gson.JsonObject();
         try (SafetensorsFile st = SafetensorsFile.open(single)) {
             for (String name : st.tensors().keySet()) {
                 boolean inFirst = name.startsWith("transformer_blocks") || name.startsWith("x_embedder");
-                (inFirst ? first : second).put(name, dev.steer.core.weights.TensorData.ofFloats(st.info(name).shape(), st.readFloats(name)));
+                (inFirst ? first : second).put(name, dev.steer.core.internal.weights.TensorData.ofFloats(st.info(name).shape(), st.readFloats(name)));
                 map.addProperty(name, inFirst ? "diffusion_pytorch_model-00001-of-00002.safetensors"
                         : "diffusion_pytorch_model-00002-of-00002.safetensors");
             }
         }
-        dev.steer.core.weights.SafetensorsWriter.write(root.resolve("transformer/diffusion_pytorch_model-00001-of-00002.safetensors"), first, null);
-        dev.steer.core.weights.SafetensorsWriter.write(root.resolve("transformer/diffusion_pytorch_model-00002-of-00002.safetensors"), second, null);
+        dev.steer.core.internal.weights.SafetensorsWriter.write(root.resolve("transformer/diffusion_pytorch_model-00001-of-00002.safetensors"), first, null);
+        dev.steer.core.internal.weights.SafetensorsWriter.write(root.resolve("transformer/diffusion_pytorch_model-00002-of-00002.safetensors"), second, null);
         com.google.gson.JsonObject index = new com.google.gson.JsonObject();
         index.add("metadata", new com.google.gson.JsonObject());
         index.add("weight_map", map);

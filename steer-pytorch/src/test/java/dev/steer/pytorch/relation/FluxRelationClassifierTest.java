@@ -14,7 +14,7 @@ import ai.djl.training.GradientCollector;
 import dev.steer.core.relation.RelationClassifier;
 import dev.steer.core.relation.RelationClassifierConfig;
 import dev.steer.core.testing.Conformance;
-import dev.steer.core.weights.SafetensorsFile;
+import dev.steer.core.internal.weights.SafetensorsFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -18,7 +18,7 @@ import ai.djl.training.GradientCollector;
 import dev.steer.core.relation.RelationClassifierConfig;
 import dev.steer.core.relation.SpatialRelation;
 import dev.steer.core.testing.Conformance;
-import dev.steer.core.weights.SafetensorsFile;
+import dev.steer.core.internal.weights.SafetensorsFile;
 import dev.steer.core.weights.WeightsFormatException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

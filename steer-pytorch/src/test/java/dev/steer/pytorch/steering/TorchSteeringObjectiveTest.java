@@ -16,7 +16,7 @@ import dev.steer.core.steering.GradientSteerer;
 import dev.steer.core.steering.SteeringConfig;
 import dev.steer.core.steering.SteeringStepReport;
 import dev.steer.core.testing.Conformance;
-import dev.steer.core.weights.SafetensorsFile;
+import dev.steer.core.internal.weights.SafetensorsFile;
 import dev.steer.pytorch.clip.ClipTextModel;
 import dev.steer.pytorch.relation.PublishedRelationClassifier;
 import dev.steer.pytorch.testing.TinyModels;

@@ -16,9 +16,9 @@ import dev.steer.core.model.ConfigJson;
 import dev.steer.core.model.ModelConfigException;
 import dev.steer.core.model.T5Config;
 import dev.steer.core.testing.Conformance;
-import dev.steer.core.weights.SafetensorsFile;
-import dev.steer.core.weights.SafetensorsWriter;
-import dev.steer.core.weights.TensorData;
+import dev.steer.core.internal.weights.SafetensorsFile;
+import dev.steer.core.internal.weights.SafetensorsWriter;
+import dev.steer.core.internal.weights.TensorData;
 import dev.steer.core.weights.WeightsFormatException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -244,7 +244,7 @@ class T5EncoderModelTest {
         assertTrue(names.contains("encoder.block.0.layer.1.DenseReluDense.wi.weight"), names.toString());
         assertFalse(names.contains("encoder.block.0.layer.1.DenseReluDense.wi_0.weight"));
         try (NDManager weights = manager.newSubManager()) {
-            dev.steer.pytorch.weights.ModelWeights.randomize(relu, 7, weights);
+            dev.steer.pytorch.internal.weights.ModelWeights.randomize(relu, 7, weights);
             NDArray out = relu.forward(weights.create(new long[] {5, 6, 1, 0}, new Shape(1, 4)));
             assertEquals(new Shape(1, 4, 32), out.getShape());
             for (float v : out.toFloatArray()) {

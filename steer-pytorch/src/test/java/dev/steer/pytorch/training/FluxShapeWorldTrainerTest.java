@@ -13,7 +13,7 @@ import dev.steer.core.generation.GenerationResult;
 import dev.steer.core.testing.Conformance;
 import dev.steer.core.tokenizer.T5Tokenizer;
 import dev.steer.core.tokenizer.TokenizedPrompt;
-import dev.steer.core.weights.SafetensorsFile;
+import dev.steer.core.internal.weights.SafetensorsFile;
 import dev.steer.pytorch.pipeline.FluxPipeline;
 import java.nio.file.Files;
 import java.nio.file.Path;
