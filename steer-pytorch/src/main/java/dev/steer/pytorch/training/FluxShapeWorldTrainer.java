@@ -2,6 +2,9 @@ package dev.steer.pytorch.training;
 
 import static dev.steer.pytorch.training.ShapeWorldTraining.gaussian;
 import static dev.steer.pytorch.training.ShapeWorldTraining.loadPrefixed;
+import static dev.steer.pytorch.training.ShapeWorldTraining.progressEnd;
+import static dev.steer.pytorch.training.ShapeWorldTraining.progressStart;
+import static dev.steer.pytorch.training.ShapeWorldTraining.progressStep;
 import static dev.steer.pytorch.training.ShapeWorldTraining.requireFinite;
 import static dev.steer.pytorch.training.ShapeWorldTraining.restoreOptimizer;
 import static dev.steer.pytorch.training.ShapeWorldTraining.saveArrays;
@@ -13,6 +16,7 @@ import static dev.steer.pytorch.training.ShapeWorldTraining.warmup;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.util.Progress;
 import dev.steer.pytorch.nn.GradientSection;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
@@ -104,6 +108,7 @@ public final class FluxShapeWorldTrainer {
     private final int t5Layers;
     private final int textLength;
     private final Consumer<String> log;
+    private final Progress progress;
 
     private FluxShapeWorldTrainer(Builder b) {
         this.workDir = b.workDir;
@@ -126,6 +131,7 @@ public final class FluxShapeWorldTrainer {
         this.t5Layers = b.t5Layers;
         this.textLength = b.textLength;
         this.log = b.log;
+        this.progress = b.progress;
     }
 
     /** Starts configuring a training run. */
@@ -189,6 +195,7 @@ public final class FluxShapeWorldTrainer {
         transformer.setRequiresGradient(true);
         AdamW opt = new AdamW(params, 0.01);
         restoreOptimizer(opt, workDir.resolve("adamw.safetensors"), start);
+        progressStart(progress, "FLUX transformer and T5", steps, start);
         JsonArray history = state.has("history") ? state.getAsJsonArray("history") : new JsonArray();
         recordGrounding(state, start);
         int grid = 8;
@@ -210,6 +217,7 @@ public final class FluxShapeWorldTrainer {
             double[] insideShare = new double[1];
             double insideSum = 0;
             int groundedSteps = 0;
+            String status = null;
             for (int step = start; step < steps; step++) {
                 Random rng = ShapeWorldTraining.stepRandom(seed, 4, step);
                 try (NDManager scope = manager.newSubManager()) {
@@ -267,6 +275,7 @@ public final class FluxShapeWorldTrainer {
                     }
                     lossSum += loss;
                     counted++;
+                    status = String.format(Locale.ROOT, "mse %.5f", loss);
                 }
                 if ((step + 1) % 50 == 0 || step + 1 == steps) {
                     double seconds = (System.nanoTime() - t0) / 1e9 / counted;
@@ -301,8 +310,10 @@ public final class FluxShapeWorldTrainer {
                         export(emaFile, state);
                     }
                 }
+                progressStep(progress, step + 1, status);
             }
         }
+        progressEnd(progress);
         t5.setRequiresGradient(false);
         transformer.setRequiresGradient(false);
     }
@@ -514,6 +525,7 @@ public final class FluxShapeWorldTrainer {
         private int t5Layers = 2;
         private int textLength = 32;
         private Consumer<String> log = LOG::info;
+        private Progress progress;
 
         private Builder() {
         }
@@ -631,6 +643,20 @@ public final class FluxShapeWorldTrainer {
         /** Where progress lines go (default standard output). */
         public Builder optLog(Consumer<String> log) {
             this.log = log;
+            return this;
+        }
+
+        /**
+         * Reports the training steps to {@code progress} (for example DJL's
+         * {@code ai.djl.training.util.ProgressBar}, or an adapter to a progress bar of your own):
+         * {@code reset("FLUX transformer and T5", total)} with the run's total steps, {@code start(done)}
+         * with the steps a resumed run already has, {@code update(step, message)} after each step (the
+         * message gives the step's loss), {@code end()} when the last step is done. A run that is
+         * already complete reports nothing. Called on the training thread; the library itself never
+         * prints.
+         */
+        public Builder optProgress(Progress progress) {
+            this.progress = progress;
             return this;
         }
 

@@ -2,6 +2,9 @@ package dev.steer.pytorch.training;
 
 import static dev.steer.pytorch.training.ShapeWorldTraining.gaussian;
 import static dev.steer.pytorch.training.ShapeWorldTraining.loadPrefixed;
+import static dev.steer.pytorch.training.ShapeWorldTraining.progressEnd;
+import static dev.steer.pytorch.training.ShapeWorldTraining.progressStart;
+import static dev.steer.pytorch.training.ShapeWorldTraining.progressStep;
 import static dev.steer.pytorch.training.ShapeWorldTraining.requireFinite;
 import static dev.steer.pytorch.training.ShapeWorldTraining.restoreOptimizer;
 import static dev.steer.pytorch.training.ShapeWorldTraining.saveArrays;
@@ -10,10 +13,10 @@ import static dev.steer.pytorch.training.ShapeWorldTraining.savePrefixed;
 import static dev.steer.pytorch.training.ShapeWorldTraining.updateEma;
 import static dev.steer.pytorch.training.ShapeWorldTraining.warmup;
 
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.util.Progress;
 import com.google.gson.Gson;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
@@ -86,6 +89,7 @@ public final class ShapeWorldTrainer {
     private final float groundingWeight;
     private final int checkpointEvery;
     private final Consumer<String> log;
+    private final Progress progress;
 
     private ShapeWorldTrainer(Builder b) {
         this.workDir = b.workDir;
@@ -101,6 +105,7 @@ public final class ShapeWorldTrainer {
         this.groundingWeight = b.groundingWeight;
         this.checkpointEvery = b.checkpointEvery;
         this.log = b.log;
+        this.progress = b.progress;
     }
 
     /** Starts configuring a training run. */
@@ -143,6 +148,8 @@ public final class ShapeWorldTrainer {
         vae.setRequiresGradient(true);
         AdamW opt = new AdamW(vae.namedParameters(), 0.0);
         restoreOptimizer(opt, workDir.resolve("vae-adamw.safetensors"), start);
+        progressStart(progress, "autoencoder", vaeSteps, start);
+        String status = null;
         long t0 = System.nanoTime();
         double lossSum = 0;
         for (int step = start; step < vaeSteps; step++) {
@@ -176,6 +183,7 @@ public final class ShapeWorldTrainer {
                 }
                 opt.update(scope, learningRate * 3 * warmup(step, 100));
                 lossSum += loss;
+                status = String.format(Locale.ROOT, "mse %.5f", loss);
             }
             if ((step + 1) % 50 == 0) {
                 log.accept(String.format(Locale.ROOT, "vae step %d/%d: reconstruction mse %.5f, %.2fs/step", step + 1, vaeSteps,
@@ -189,7 +197,9 @@ public final class ShapeWorldTrainer {
                 state.addProperty("vae_step", step + 1);
                 writeState(state);
             }
+            progressStep(progress, step + 1, status);
         }
+        progressEnd(progress);
         vae.setRequiresGradient(false);
         float scaling = latentScaling(vae, manager);
         Path cfg = output.resolve("vae/config.json");
@@ -246,6 +256,7 @@ public final class ShapeWorldTrainer {
         unet.setRequiresGradient(true);
         AdamW opt = new AdamW(params, 0.01);
         restoreOptimizer(opt, workDir.resolve("adamw.safetensors"), start);
+        progressStart(progress, "UNet and text encoder", steps, start);
         try (NDManager emaManager = manager.newSubManager()) {
             Map<String, NDArray> ema = new LinkedHashMap<>();
             if (start > 0 && Files.exists(emaFile)) {
@@ -266,6 +277,7 @@ public final class ShapeWorldTrainer {
             double insideSum = 0;
             int groundedSteps = 0;
             recordGrounding(state, start);
+            String status = null;
             for (int step = start; step < steps; step++) {
                 Random rng = stepRandom(3, step);
                 try (NDManager scope = manager.newSubManager()) {
@@ -323,6 +335,7 @@ public final class ShapeWorldTrainer {
                         skipped++; // a non-finite gradient from a finite loss: drop the step, keep the weights
                     }
                     lossSum += loss;
+                    status = String.format(Locale.ROOT, "mse %.5f", loss);
                 }
                 if ((step + 1) % 50 == 0) {
                     log.accept(String.format(Locale.ROOT, "step %d/%d: noise mse %.5f, grad norm %.3f, %.2fs/step%s%s", step + 1, steps,
@@ -343,8 +356,10 @@ public final class ShapeWorldTrainer {
                     state.addProperty("step", step + 1);
                     writeState(state);
                 }
+                progressStep(progress, step + 1, status);
             }
         }
+        progressEnd(progress);
         text.setRequiresGradient(false);
         unet.setRequiresGradient(false);
         exportEma(text, unet, emaFile, manager, params, state);
@@ -449,6 +464,7 @@ public final class ShapeWorldTrainer {
         private float groundingWeight = 0f;
         private int checkpointEvery = 250;
         private Consumer<String> log = LOG::info;
+        private Progress progress;
 
         private Builder() {
         }
@@ -531,6 +547,20 @@ public final class ShapeWorldTrainer {
         /** Where progress lines go (default standard output). */
         public Builder optLog(Consumer<String> log) {
             this.log = log;
+            return this;
+        }
+
+        /**
+         * Reports the training steps to {@code progress} (for example DJL's
+         * {@code ai.djl.training.util.ProgressBar}, or an adapter to a progress bar of your own), once per
+         * stage that trains: {@code reset(stage, total)} with the stage's name ({@code "autoencoder"},
+         * then {@code "UNet and text encoder"}) and its total steps, {@code start(done)} with the steps a
+         * resumed run already has, {@code update(step, message)} after each step (the message gives the
+         * step's loss), {@code end()} when the stage is done. A stage that is already complete reports
+         * nothing. Called on the training thread; the library itself never prints.
+         */
+        public Builder optProgress(Progress progress) {
+            this.progress = progress;
             return this;
         }
 

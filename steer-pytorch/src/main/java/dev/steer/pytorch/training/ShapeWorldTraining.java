@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.util.Progress;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
@@ -114,6 +115,33 @@ final class ShapeWorldTraining {
             }
         } finally {
             JniUtils.setGradMode(mode);
+        }
+    }
+
+    // ---------------------------------------------------------------- progress
+
+    /**
+     * Starts reporting a stage of {@code total} steps, resumed at step {@code start}, to {@code progress}
+     * (nothing when it is null): {@code reset(stage, total)}, {@code start(start)}.
+     */
+    static void progressStart(Progress progress, String stage, int total, int start) {
+        if (progress != null) {
+            progress.reset(stage, total);
+            progress.start(start);
+        }
+    }
+
+    /** Reports that {@code done} steps of the stage are complete, with a short status {@code message}. */
+    static void progressStep(Progress progress, int done, String message) {
+        if (progress != null) {
+            progress.update(done, message);
+        }
+    }
+
+    /** Reports the end of the stage. */
+    static void progressEnd(Progress progress) {
+        if (progress != null) {
+            progress.end();
         }
     }
 
