@@ -8,8 +8,9 @@ import me.tongfei.progressbar.ProgressBarStyle;
 /**
  * A terminal progress bar (standard error) for the library's loading progress ({@code optProgress},
  * {@code SamplerOptions.withProgress}): the backends report weight bytes (LibTorch) or graphs (ONNX
- * Runtime). Only on a terminal: the progress bar library cannot tell whether standard error is one, so
- * {@link #onTerminal()} gives none when the JVM has no console (output redirected or piped).
+ * Runtime); and for the ShapeWorld trainers' steps (their builders' {@code optProgress}, a new bar per
+ * training stage). Only on a terminal: the progress bar library cannot tell whether standard error is
+ * one, so {@link #onTerminal()} gives none when the JVM has no console (output redirected or piped).
  */
 final class LoadProgressBar implements Progress, AutoCloseable {
     private static final long MIB = 1L << 20;

@@ -46,7 +46,8 @@ final class TrainShapeWorldCommand extends BaseCommand {
 
     @Override
     public Integer call() throws Exception {
-        Path model = ShapeWorldTrainer.builder()
+        LoadProgressBar bar = LoadProgressBar.onTerminal(); // a bar per stage, created by its first report
+        ShapeWorldTrainer trainer = ShapeWorldTrainer.builder()
                 .setWorkDir(work)
                 .setOutput(out)
                 .setTokenizerSource(ModelOptions.requireFolder(spec, "--tokenizer", tokenizer))
@@ -57,7 +58,16 @@ final class TrainShapeWorldCommand extends BaseCommand {
                 .optLearningRate(lr)
                 .optGroundingWeight(grounding)
                 .optLog(out()::println)
-                .build().run();
+                .optProgress(bar)
+                .build();
+        Path model;
+        try {
+            model = trainer.run();
+        } finally {
+            if (bar != null) {
+                bar.close();
+            }
+        }
         out().println("model folder: " + model.toAbsolutePath());
         return 0;
     }

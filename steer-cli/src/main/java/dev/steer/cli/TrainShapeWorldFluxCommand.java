@@ -85,7 +85,16 @@ final class TrainShapeWorldFluxCommand extends BaseCommand {
         if (threads != null) {
             LibTorchThreads.set(threads);
         }
-        out().println("model folder: " + builder.build().run().toAbsolutePath());
+        LoadProgressBar bar = LoadProgressBar.onTerminal();
+        Path model;
+        try {
+            model = builder.optProgress(bar).build().run();
+        } finally {
+            if (bar != null) {
+                bar.close();
+            }
+        }
+        out().println("model folder: " + model.toAbsolutePath());
         return 0;
     }
 }
