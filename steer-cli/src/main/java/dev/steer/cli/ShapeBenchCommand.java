@@ -209,6 +209,7 @@ final class ShapeBenchCommand extends BaseCommand {
             settings.addProperty("margin", config.margin());
             settings.addProperty("noise_candidates", config.noiseCandidates());
             settings.addProperty("selection_step", config.selectionStep());
+            settings.addProperty("separate_words", config.separateWords());
             settings.addProperty("normalized_steps", config.normalizedSteps());
             settings.addProperty("backtracking", config.backtracking());
             settings.addProperty("final_evaluation", config.finalEvaluation());

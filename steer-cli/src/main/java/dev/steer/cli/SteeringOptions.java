@@ -40,6 +40,11 @@ final class SteeringOptions {
             + "each is denoised without steering up to it (0: compared on the noise itself). " + RECOMMENDED)
     Integer selectionStep;
 
+    @Option(names = "--separate-words", paramLabel = "true|false", arity = "0..1", description = "Among noise candidates on "
+            + "which the asked relations already lead by the margin, choose the one whose words' attention maps overlap least. "
+            + RECOMMENDED)
+    Boolean separateWords;
+
     @Option(names = "--normalized-steps", paramLabel = "true|false", arity = "0..1", description = "Gradient steps of "
             + "step-size x grad / rms(grad) instead of step-size x grad. " + RECOMMENDED)
     Boolean normalizedSteps;
@@ -71,6 +76,7 @@ final class SteeringOptions {
                 .withMargin(margin != null ? margin : recommended.margin())
                 .withNoiseCandidates(noiseCandidates != null ? noiseCandidates : recommended.noiseCandidates())
                 .withSelectionStep(selectionStep != null ? selectionStep : recommended.selectionStep())
+                .withSeparateWords(separateWords != null ? separateWords : recommended.separateWords())
                 .withNormalizedSteps(normalizedSteps != null ? normalizedSteps : recommended.normalizedSteps())
                 .withBacktracking(backtracking != null ? backtracking : recommended.backtracking())
                 .withFinalEvaluation(finalEvaluation != null ? finalEvaluation : recommended.finalEvaluation());

@@ -21,6 +21,29 @@ public interface AttentionProbe<A> {
     /** Side of the maps the published classifiers read. */
     int MAP_SIZE = 16;
 
+    /**
+     * How much the two words of a classifier input attend to the same place: per map pair (same
+     * layer and head), the histogram intersection {@code sum min(subject, object)} of the two
+     * sum-1 maps, averaged over the pairs. 1 when both words look at the same pixels (for example,
+     * both at one drawn object), 0 when they look at disjoint regions.
+     *
+     * @param classifierInput [2, N, side, side] flattened: the subject's N maps, then the object's
+     * @param side the maps' side
+     */
+    static float wordOverlap(float[] classifierInput, int side) {
+        int pixels = side * side;
+        if (classifierInput.length == 0 || classifierInput.length % (2 * pixels) != 0) {
+            throw new IllegalArgumentException("a classifier input of " + classifierInput.length + " values is not two words' "
+                    + side + "x" + side + " maps");
+        }
+        int half = classifierInput.length / 2;
+        double total = 0;
+        for (int i = 0; i < half; i++) {
+            total += Math.min(classifierInput[i], classifierInput[half + i]);
+        }
+        return (float) (total / (half / pixels));
+    }
+
     /** The token positions of each word, in order (subject first, then object). */
     List<int[]> wordTokenPositions();
 

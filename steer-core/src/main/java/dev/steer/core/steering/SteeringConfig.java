@@ -28,17 +28,20 @@ import java.nio.file.Path;
  * @param selectionStep the step at which the candidates are compared: each is denoised (without
  *     steering) up to it, the classifier reads each at it, and generation continues from the chosen
  *     one (0: compared on the noise itself, at the first step)
+ * @param separateWords among candidates on which every asked relation already leads by the
+ *     margin, choose the one whose two words' attention maps overlap least (a drawn pair rather than
+ *     two words on one object); otherwise, and when none does, the lowest loss
  */
 public record SteeringConfig(double startFraction, double endFraction, int maxIterations, double[] lossTargets,
         float stepSize, boolean finalEvaluation, double margin, boolean normalizedSteps, boolean backtracking,
-        int noiseCandidates, int selectionStep) {
+        int noiseCandidates, int selectionStep, boolean separateWords) {
 
     /**
      * The published Learn-to-Steer settings for Stable Diffusion: first half of the schedule, 15
      * iterations, loss targets 1e-5..7e-5, plain steps of 5, every step run to its budget.
      */
     public static final SteeringConfig REFERENCE =
-            new SteeringConfig(0.0, 0.5, 15, new double[] {1e-5, 3e-5, 5e-5, 7e-5}, 5f, true, 0, false, false, 1, 0);
+            new SteeringConfig(0.0, 0.5, 15, new double[] {1e-5, 3e-5, 5e-5, 7e-5}, 5f, true, 0, false, false, 1, 0, false);
 
     /** The settings used where neither the classifier nor the model family says otherwise: {@link #REFERENCE}. */
     public static final SteeringConfig DEFAULTS = REFERENCE;
@@ -50,7 +53,7 @@ public record SteeringConfig(double startFraction, double endFraction, int maxIt
      * The settings a classifier was tuned with: {@link #DEFAULTS} overridden by the keys of a
      * {@value #RECOMMENDED_FILE} beside the checkpoint ({@code step_size}, {@code max_iterations},
      * {@code start_fraction}, {@code end_fraction}, {@code margin}, {@code normalized_steps},
-     * {@code backtracking}, {@code noise_candidates}, {@code selection_step}, {@code final_evaluation}); {@link #DEFAULTS}
+     * {@code backtracking}, {@code noise_candidates}, {@code selection_step}, {@code separate_words}, {@code final_evaluation}); {@link #DEFAULTS}
      * when there is none. The
      * reference's step size is per model (5 for SD 2.1, 7.5 for SD 1.4), and a small model's latent
      * can need a much smaller one, so a classifier shipped for a model should say which.
@@ -79,7 +82,7 @@ public record SteeringConfig(double startFraction, double endFraction, int maxIt
         }
         ConfigJson json = ConfigJson.read(file);
         json.refuseUnknownKeys("steering setting", "step_size", "max_iterations", "start_fraction", "end_fraction", "margin",
-                "normalized_steps", "backtracking", "noise_candidates", "selection_step", "final_evaluation", "comment");
+                "normalized_steps", "backtracking", "noise_candidates", "selection_step", "separate_words", "final_evaluation", "comment");
         try {
             return base.withStepSize(json.getFloat("step_size", base.stepSize()))
                     .withMaxIterations(json.getInt("max_iterations", base.maxIterations()))
@@ -90,6 +93,7 @@ public record SteeringConfig(double startFraction, double endFraction, int maxIt
                     .withBacktracking(json.getBool("backtracking", base.backtracking()))
                     .withNoiseCandidates(json.getInt("noise_candidates", base.noiseCandidates()))
                     .withSelectionStep(json.getInt("selection_step", base.selectionStep()))
+                    .withSeparateWords(json.getBool("separate_words", base.separateWords()))
                     .withFinalEvaluation(json.getBool("final_evaluation", base.finalEvaluation()));
         } catch (IllegalArgumentException e) {
             throw new ModelConfigException(file, e.getMessage());
@@ -164,61 +168,67 @@ public record SteeringConfig(double startFraction, double endFraction, int maxIt
     /** A copy with another step size. */
     public SteeringConfig withStepSize(float alpha) {
         return new SteeringConfig(startFraction, endFraction, maxIterations, lossTargets, alpha, finalEvaluation, margin,
-                normalizedSteps, backtracking, noiseCandidates, selectionStep);
+                normalizedSteps, backtracking, noiseCandidates, selectionStep, separateWords);
     }
 
     /** A copy with another iteration budget. */
     public SteeringConfig withMaxIterations(int iterations) {
         return new SteeringConfig(startFraction, endFraction, iterations, lossTargets, stepSize, finalEvaluation, margin,
-                normalizedSteps, backtracking, noiseCandidates, selectionStep);
+                normalizedSteps, backtracking, noiseCandidates, selectionStep, separateWords);
     }
 
     /** A copy steering another range of the schedule. */
     public SteeringConfig withRange(double start, double end) {
         return new SteeringConfig(start, end, maxIterations, lossTargets, stepSize, finalEvaluation, margin, normalizedSteps,
-                backtracking, noiseCandidates, selectionStep);
+                backtracking, noiseCandidates, selectionStep, separateWords);
     }
 
     /** A copy with other loss targets. */
     public SteeringConfig withLossTargets(double... targets) {
         return new SteeringConfig(startFraction, endFraction, maxIterations, targets, stepSize, finalEvaluation, margin,
-                normalizedSteps, backtracking, noiseCandidates, selectionStep);
+                normalizedSteps, backtracking, noiseCandidates, selectionStep, separateWords);
     }
 
     /** A copy with or without the final telemetry evaluation. */
     public SteeringConfig withFinalEvaluation(boolean evaluate) {
         return new SteeringConfig(startFraction, endFraction, maxIterations, lossTargets, stepSize, evaluate, margin,
-                normalizedSteps, backtracking, noiseCandidates, selectionStep);
+                normalizedSteps, backtracking, noiseCandidates, selectionStep, separateWords);
     }
 
     /** A copy stopping a step at another margin of the asked class (0: off). */
     public SteeringConfig withMargin(double m) {
         return new SteeringConfig(startFraction, endFraction, maxIterations, lossTargets, stepSize, finalEvaluation, m,
-                normalizedSteps, backtracking, noiseCandidates, selectionStep);
+                normalizedSteps, backtracking, noiseCandidates, selectionStep, separateWords);
     }
 
     /** A copy with normalised (or plain) gradient steps. */
     public SteeringConfig withNormalizedSteps(boolean normalized) {
         return new SteeringConfig(startFraction, endFraction, maxIterations, lossTargets, stepSize, finalEvaluation, margin,
-                normalized, backtracking, noiseCandidates, selectionStep);
+                normalized, backtracking, noiseCandidates, selectionStep, separateWords);
     }
 
     /** A copy with or without backtracking. */
     public SteeringConfig withBacktracking(boolean backtrack) {
         return new SteeringConfig(startFraction, endFraction, maxIterations, lossTargets, stepSize, finalEvaluation, margin,
-                normalizedSteps, backtrack, noiseCandidates, selectionStep);
+                normalizedSteps, backtrack, noiseCandidates, selectionStep, separateWords);
+    }
+
+    /** A copy that does (or does not) prefer, among candidates that already hold, the one whose words' maps overlap least. */
+    public SteeringConfig withSeparateWords(boolean prefer) {
+        return new SteeringConfig(startFraction, endFraction, maxIterations, lossTargets, stepSize, finalEvaluation, margin,
+                normalizedSteps, backtracking, noiseCandidates, selectionStep, prefer);
     }
 
     /** A copy comparing the noise candidates at another step. */
     public SteeringConfig withSelectionStep(int step) {
         return new SteeringConfig(startFraction, endFraction, maxIterations, lossTargets, stepSize, finalEvaluation, margin,
-                normalizedSteps, backtracking, noiseCandidates, step);
+                normalizedSteps, backtracking, noiseCandidates, step, separateWords);
     }
 
     /** A copy choosing among another number of initial noises. */
     public SteeringConfig withNoiseCandidates(int candidates) {
         return new SteeringConfig(startFraction, endFraction, maxIterations, lossTargets, stepSize, finalEvaluation, margin,
-                normalizedSteps, backtracking, candidates, selectionStep);
+                normalizedSteps, backtracking, candidates, selectionStep, separateWords);
     }
 
     @Override
@@ -236,7 +246,8 @@ public record SteeringConfig(double startFraction, double endFraction, int maxIt
         return "SteeringConfig[steps " + startFraction + ".." + endFraction + " of the schedule, " + maxIterations
                 + " iterations, targets " + java.util.Arrays.toString(lossTargets) + ", step size " + stepSize
                 + (margin > 0 ? ", margin " + margin : "") + (normalizedSteps ? ", normalised steps" : "")
-                + (backtracking ? ", backtracking" : "") + (noiseCandidates > 1 ? ", " + noiseCandidates + " noise candidates compared at step " + selectionStep : "")
+                + (backtracking ? ", backtracking" : "") + (noiseCandidates > 1 ? ", " + noiseCandidates + " noise candidates compared at step " + selectionStep
+                        + (separateWords ? " preferring separate words" : "") : "")
                 + (finalEvaluation ? ", final evaluation" : "") + "]";
     }
 }

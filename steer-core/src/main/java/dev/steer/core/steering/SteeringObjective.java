@@ -19,8 +19,8 @@ public interface SteeringObjective {
     Evaluation evaluate(float[] latent, RelationTriplet triplet);
 
     /**
-     * The loss and class probabilities alone, for telemetry after the last update (the steerer
-     * never applies its gradient). By default a full {@link #evaluate}; a backend whose gradient
+     * The loss, class probabilities and the words' map overlap alone, for telemetry after the last
+     * update and for comparing noise candidates (the gradient is never applied). By default a full {@link #evaluate}; a backend whose gradient
      * costs many model passes answers with one.
      */
     default Evaluation lossOnly(float[] latent, RelationTriplet triplet) {
@@ -41,7 +41,14 @@ public interface SteeringObjective {
      * @param loss cross-entropy against the asked relation
      * @param gradient d loss / d latent, same layout as the latent (may be an estimate)
      * @param probabilities the classifier's softmax over its classes
+     * @param wordOverlap how much the two words' maps overlap
+     *     ({@link dev.steer.core.attention.AttentionProbe#wordOverlap}); NaN when not measured
      */
-    record Evaluation(float loss, float[] gradient, float[] probabilities) {
+    record Evaluation(float loss, float[] gradient, float[] probabilities, float wordOverlap) {
+
+        /** An evaluation that does not measure the words' overlap. */
+        public Evaluation(float loss, float[] gradient, float[] probabilities) {
+            this(loss, gradient, probabilities, Float.NaN);
+        }
     }
 }

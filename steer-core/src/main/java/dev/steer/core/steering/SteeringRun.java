@@ -23,6 +23,7 @@ public final class SteeringRun {
     private final List<RelationTriplet> triplets;
     private final Map<RelationTriplet, TokenBinding> bindings = new LinkedHashMap<>();
     private final Steerer steerer;
+    private final List<String> classNames;
     private final List<SteeringStepReport> reports = new ArrayList<>();
     private int evaluations;
     private int modelCalls;
@@ -46,7 +47,8 @@ public final class SteeringRun {
             classifier.classIndex(b.triplet().relation()); // fails early for a relation the classifier lacks
             bindings.put(b.triplet(), b);
         }
-        this.steerer = new GradientSteerer(request.config(), triplets, request.listener(), classifier.classNames());
+        this.classNames = classifier.classNames();
+        this.steerer = new GradientSteerer(request.config(), triplets, request.listener(), classNames);
     }
 
     /** The request. */
@@ -111,9 +113,11 @@ public final class SteeringRun {
 
     /**
      * Chooses the initial noise to steer from among candidates by the classifier's verdict at one
-     * step (the objective's): the one with the lowest loss summed over the triplets (one forward pass per
-     * candidate and triplet, through {@link SteeringObjective#lossOnly}). Counted in the model
-     * calls, evaluations and time; the choice goes into {@link #metadata()}.
+     * step (the objective's): the one with the lowest loss summed over the triplets or, with
+     * {@link SteeringConfig#separateWords()}, among the candidates on which every triplet is already
+     * satisfied ({@link SteeringConfig#isSatisfied}), the one whose words' maps overlap least. One
+     * forward pass per candidate and triplet, through {@link SteeringObjective#lossOnly}; counted
+     * in the model calls, evaluations and time; the choice goes into {@link #metadata()}.
      *
      * @param objective the objective at the step the candidates are compared
      * @param candidates each candidate's latent at that step; candidate 0 comes from the seed's own noise
@@ -124,30 +128,45 @@ public final class SteeringRun {
         if (candidates.isEmpty()) {
             throw new IllegalArgumentException("no initial noise to choose from");
         }
+        SteeringConfig config = request.config();
         long t0 = System.nanoTime();
         int before = objective.modelCalls();
         int counted = 0;
-        int best = 0;
-        double bestLoss = Double.POSITIVE_INFINITY;
         double[] losses = new double[candidates.size()];
+        double[] overlaps = new double[candidates.size()];
+        boolean[] holds = new boolean[candidates.size()];
         try {
             for (int c = 0; c < candidates.size(); c++) {
-                double sum = 0;
+                holds[c] = true;
                 for (RelationTriplet t : triplets) {
                     beforeEachEvaluation.run();
                     counted++;
-                    sum += objective.lossOnly(candidates.get(c).clone(), t).loss();
-                }
-                losses[c] = sum;
-                if (sum < bestLoss) { // NaN never wins
-                    bestLoss = sum;
-                    best = c;
+                    SteeringObjective.Evaluation e = objective.lossOnly(candidates.get(c).clone(), t);
+                    losses[c] += e.loss();
+                    overlaps[c] += e.wordOverlap();
+                    holds[c] &= config.isSatisfied(0, e.loss(), e.probabilities(), classNames.indexOf(t.relation().canonicalName()));
                 }
             }
         } finally {
             evaluations += counted;
             modelCalls += objective.modelCalls() > 0 ? objective.modelCalls() - before : counted;
             nanos += System.nanoTime() - t0;
+        }
+        int best = -1;
+        if (config.separateWords()) {
+            for (int c = 0; c < candidates.size(); c++) {
+                if (holds[c] && !Double.isNaN(overlaps[c]) && (best < 0 || overlaps[c] < overlaps[best])) {
+                    best = c;
+                }
+            }
+        }
+        if (best < 0) {
+            best = 0;
+            for (int c = 1; c < candidates.size(); c++) {
+                if (losses[c] < losses[best] || Double.isNaN(losses[best])) {
+                    best = c;
+                }
+            }
         }
         chosenNoise = best;
         noiseLosses = losses;

@@ -1,5 +1,6 @@
 package dev.steer.onnx.steering;
 
+import dev.steer.core.attention.AttentionProbe;
 import dev.steer.core.attention.CrossAttentionLayer;
 import dev.steer.core.relation.RelationClassifier;
 import dev.steer.core.relation.RelationTriplet;
@@ -98,7 +99,8 @@ public final class OnnxSteeringObjective implements SteeringObjective {
     @Override
     public Evaluation lossOnly(float[] latent, RelationTriplet triplet) {
         Batch b = run(latent, new float[0][], 0, triplet);
-        return new Evaluation((float) b.losses[0], new float[latent.length], b.probabilities);
+        return new Evaluation((float) b.losses[0], new float[latent.length], b.probabilities,
+                AttentionProbe.wordOverlap(b.maps, OnnxAttentionProbe.MAP_SIZE));
     }
 
     /** One evaluation with its intermediates (centre maps and logits, the directional derivatives). */

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.steer.pytorch.relation.TorchRelationClassifier;
+import dev.steer.core.attention.AttentionProbe;
 import dev.steer.core.relation.RelationTriplet;
 import dev.steer.core.relation.TokenBinding;
 import dev.steer.core.steering.SteeringObjective;
@@ -81,8 +82,9 @@ public final class TorchSteeringObjective implements SteeringObjective {
     }
 
     /**
-     * The loss and probabilities from one forward pass, without recording or back-propagating a
-     * gradient (about a third of {@link #evaluate}'s cost); the evaluation's gradient is empty.
+     * The loss, probabilities and words' map overlap from one forward pass, without recording or
+     * back-propagating a gradient (about a third of {@link #evaluate}'s cost); the evaluation's
+     * gradient is empty.
      */
     @Override
     public Evaluation lossOnly(float[] latent, RelationTriplet triplet) {
@@ -92,9 +94,10 @@ public final class TorchSteeringObjective implements SteeringObjective {
             NDArray z = scope.create(latent, latentShape);
             TorchAttentionProbe probe = denoiser.newProbe(List.of(binding.subjectPositions(), binding.objectPositions()));
             denoiser.run(z, probe);
-            NDArray logSoftmax = classifier.logits(probe.classifierInput().expandDims(0), scope.create(new long[] {classifierTimestep}))
-                    .logSoftmax(1);
-            return new Evaluation(-logSoftmax.getFloat(0, target), new float[0], logSoftmax.exp().toFloatArray());
+            NDArray input = probe.classifierInput();
+            NDArray logSoftmax = classifier.logits(input.expandDims(0), scope.create(new long[] {classifierTimestep})).logSoftmax(1);
+            return new Evaluation(-logSoftmax.getFloat(0, target), new float[0], logSoftmax.exp().toFloatArray(),
+                    AttentionProbe.wordOverlap(input.toFloatArray(), (int) input.getShape().get(2)));
         }
     }
 
