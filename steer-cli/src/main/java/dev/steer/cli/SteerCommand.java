@@ -66,6 +66,9 @@ final class SteerCommand extends BaseCommand {
             }
             GenerationResult result = GenerationOptions.generate(sampler, generation.request(sampler.defaults()).optSteering(request));
             result.save(generation.out);
+            if (result.metadata().containsKey("steering_noise")) {
+                out().println("initial noise: " + result.metadata().get("steering_noise"));
+            }
             out().println("steering: " + result.metadata().get("steering_summary"));
             out().println("stages: " + result.timings());
             out().println("wrote " + generation.out.toAbsolutePath()

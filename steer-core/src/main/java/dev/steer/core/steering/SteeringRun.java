@@ -213,8 +213,12 @@ public final class SteeringRun {
         float first = reports.isEmpty() ? Float.NaN : reports.get(0).lossBefore();
         float last = reports.isEmpty() ? Float.NaN : reports.get(reports.size() - 1).lossAfter();
         if (chosenNoise >= 0) {
-            m.put("steering_noise", "candidate " + chosenNoise + " of " + noiseLosses.length + " (first-step losses "
-                    + java.util.Arrays.toString(noiseLosses) + ")");
+            StringBuilder losses = new StringBuilder();
+            for (double l : noiseLosses) {
+                losses.append(losses.length() == 0 ? "" : ", ").append(String.format(java.util.Locale.ROOT, "%.4g", l));
+            }
+            m.put("steering_noise", "candidate " + chosenNoise + " of " + noiseLosses.length + " (classifier losses at step "
+                    + request.config().selectionStep() + ": " + losses + ")");
         }
         m.put("steering_summary", reports.size() + " steps steered, " + evaluations + " evaluations, loss " + first + " -> " + last
                 + (abandoned > 0 ? ", " + abandoned + " steps abandoned on non-finite values" : ""));
