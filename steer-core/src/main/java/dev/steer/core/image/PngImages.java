@@ -1,6 +1,7 @@
 package dev.steer.core.image;
 
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +16,7 @@ import javax.imageio.metadata.IIOMetadata;
 import javax.imageio.metadata.IIOMetadataNode;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.ImageOutputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 import javax.imageio.ImageReader;
 
 /**
@@ -54,6 +56,20 @@ public final class PngImages {
 
     /** Writes {@code image} as PNG with the given text entries (keys up to 79 Latin-1 characters). */
     public static void write(BufferedImage image, Map<String, String> text, Path file) throws IOException {
+        byte[] png = encode(image, text);
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        Files.deleteIfExists(file);
+        Files.write(file, png);
+    }
+
+    /**
+     * The PNG file {@link #write} writes, as bytes (for images kept in tables or sent over the network
+     * rather than written to a local file).
+     */
+    public static byte[] encode(BufferedImage image, Map<String, String> text) throws IOException {
         Iterator<ImageWriter> writers = ImageIO.getImageWritersByFormatName("png");
         ImageWriter writer = writers.next();
         try {
@@ -71,15 +87,12 @@ public final class PngImages {
                 root.appendChild(textNode);
                 meta.mergeTree("javax_imageio_png_1.0", root);
             }
-            Path parent = file.toAbsolutePath().getParent();
-            if (parent != null) {
-                Files.createDirectories(parent);
-            }
-            Files.deleteIfExists(file);
-            try (ImageOutputStream out = ImageIO.createImageOutputStream(file.toFile())) {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            try (ImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
                 writer.setOutput(out);
                 writer.write(null, new IIOImage(image, null, meta), writer.getDefaultWriteParam());
             }
+            return bytes.toByteArray();
         } finally {
             writer.dispose();
         }
