@@ -22,8 +22,8 @@ public final class SteeringRun {
     private final SteeringRequest request;
     private final List<RelationTriplet> triplets;
     private final Map<RelationTriplet, TokenBinding> bindings = new LinkedHashMap<>();
+    private final Map<RelationTriplet, Integer> askedClass = new LinkedHashMap<>();
     private final Steerer steerer;
-    private final List<String> classNames;
     private final List<SteeringStepReport> reports = new ArrayList<>();
     private int evaluations;
     private int modelCalls;
@@ -44,11 +44,10 @@ public final class SteeringRun {
                 ? RelationParser.standard().parseRequired(prompt.prompt())
                 : request.triplets();
         for (TokenBinding b : TokenBinding.bindAll(prompt, triplets)) {
-            classifier.classIndex(b.triplet().relation()); // fails early for a relation the classifier lacks
+            askedClass.put(b.triplet(), classifier.classIndex(b.triplet().relation())); // fails early for a relation it lacks
             bindings.put(b.triplet(), b);
         }
-        this.classNames = classifier.classNames();
-        this.steerer = new GradientSteerer(request.config(), triplets, request.listener(), classNames);
+        this.steerer = new GradientSteerer(request.config(), triplets, request.listener(), classifier.classNames());
     }
 
     /** The request. */
@@ -144,7 +143,7 @@ public final class SteeringRun {
                     SteeringObjective.Evaluation e = objective.lossOnly(candidates.get(c).clone(), t);
                     losses[c] += e.loss();
                     overlaps[c] += e.wordOverlap();
-                    holds[c] &= config.isSatisfied(0, e.loss(), e.probabilities(), classNames.indexOf(t.relation().canonicalName()));
+                    holds[c] &= config.isSatisfied(config.selectionStep(), e.loss(), e.probabilities(), askedClass.get(t));
                 }
             }
         } finally {
