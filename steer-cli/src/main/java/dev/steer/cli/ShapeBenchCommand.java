@@ -112,6 +112,8 @@ final class ShapeBenchCommand extends BaseCommand {
         int relations;
         long nanos;
         long unetCalls;
+        long latentEvaluations;
+        String gradient;
 
         JsonObject json() {
             JsonObject o = new JsonObject();
@@ -123,6 +125,7 @@ final class ShapeBenchCommand extends BaseCommand {
             }
             o.addProperty("seconds_per_image", nanos / 1e9 / images);
             o.addProperty("unet_passes_per_image", unetCalls / (double) images);
+            o.addProperty("latent_evaluations_per_image", latentEvaluations / (double) images);
             return o;
         }
     }
@@ -151,12 +154,13 @@ final class ShapeBenchCommand extends BaseCommand {
         int n;
         float g;
         SteeringConfig config;
+        String gradient = null;
         try (Sampler sd = model.open(checkpoint)) {
             // settings left out take the model's defaults (its folder's, else its family's)
             ModelDefaults defaults = sd.defaults();
             n = sampling.steps(defaults);
             g = sampling.guidance(defaults);
-            config = vanillaOnly ? defaults.steering() : steering.config(checkpoint, defaults);
+            config = vanillaOnly ? defaults.steering() : steering.config(checkpoint, defaults, model.backend);
             try (ProgressBar bar = new ProgressBarBuilder().setTaskName("ShapeBench").setStyle(ProgressBarStyle.ASCII)
                             .setInitialMax((long) prompts * seeds * (vanillaOnly ? 1 : 2)).setUnit(" images", 1).build()) {
                 for (Case p : chosen) {
@@ -175,6 +179,7 @@ final class ShapeBenchCommand extends BaseCommand {
                                     .optSeed(seed).optSteering(SteeringRequest.of(p.triplets().toArray(RelationTriplet[]::new)).withConfig(config))
                                     .build();
                             row.add("steered", run(sd, steer, p, steered, steeredTiles));
+                            gradient = gradient != null ? gradient : steered.gradient;
                             bar.step();
                         }
                         rows.add(row);
@@ -214,6 +219,9 @@ final class ShapeBenchCommand extends BaseCommand {
             settings.addProperty("backtracking", config.backtracking());
             settings.addProperty("final_evaluation", config.finalEvaluation());
             settings.addProperty("summary", config.toString());
+            if (gradient != null) {
+                settings.addProperty("gradient", gradient);
+            }
             report.add("steering", settings);
         }
         report.add("vanilla", vanilla.json());
@@ -236,6 +244,8 @@ final class ShapeBenchCommand extends BaseCommand {
         GenerationResult r = sd.generate(request);
         arm.nanos += System.nanoTime() - t0;
         arm.unetCalls += r.timings().unetCalls();
+        arm.latentEvaluations += r.timings().latentEvaluations();
+        arm.gradient = r.metadata().getOrDefault("steering_gradient", arm.gradient);
         Outcome s = p.scorer().apply(r.image());
         arm.images++;
         arm.objects += s.objectsPresent() ? 1 : 0;
@@ -250,6 +260,7 @@ final class ShapeBenchCommand extends BaseCommand {
             o.addProperty("relations_correct", s.relationsCorrect());
         }
         o.addProperty("unet_passes", r.timings().unetCalls());
+        o.addProperty("latent_evaluations", r.timings().latentEvaluations());
         return o;
     }
 

@@ -60,7 +60,7 @@ final class SteerCommand extends BaseCommand {
             out().printf(Locale.ROOT, "loaded %s in %.2fs%n", sampler.modelDescription(), seconds(t0));
             SteeringRequest request = subject != null ? SteeringRequest.of(RelationTriplet.of(subject, relation, object))
                     : SteeringRequest.fromPrompt();
-            request = request.withConfig(steering.config(checkpoint, sampler.defaults())).withListener(this::print);
+            request = request.withConfig(steering.config(checkpoint, sampler.defaults(), model.backend)).withListener(this::print);
             if (pictures != null) {
                 request = request.withPictures(pictures);
             }

@@ -66,9 +66,13 @@ final class SteeringOptions {
         return ModelOptions.requireExists(command, "--classifier", classifier != null ? classifier : modelFolder.resolve("classifier"));
     }
 
-    /** The classifier's recommended settings (else {@code defaults}'), with the options given put in their place. */
-    SteeringConfig config(Path checkpoint, ModelDefaults defaults) {
-        SteeringConfig recommended = reference ? SteeringConfig.REFERENCE : SteeringConfig.recommendedFor(checkpoint, defaults.steering());
+    /**
+     * The classifier's recommended settings on {@code backend} (else {@code defaults}'), with the
+     * options given put in their place.
+     */
+    SteeringConfig config(Path checkpoint, ModelDefaults defaults, String backend) {
+        SteeringConfig recommended = reference ? SteeringConfig.REFERENCE
+                : SteeringConfig.recommendedFor(checkpoint, defaults.steering(), backend);
         return recommended
                 .withStepSize(stepSize != null ? stepSize : recommended.stepSize())
                 .withMaxIterations(iterations != null ? iterations : recommended.maxIterations())

@@ -49,8 +49,9 @@ final class OnnxDiffusionBackend implements DiffusionBackend<FloatTensor> {
     @Override
     public Map<String, String> steeringMetadata() {
         GradientEstimator e = sd.gradientEstimator();
-        return Map.of("steering_gradient", String.format(Locale.ROOT, "forward-only estimate: %d %s directions, relative step %s, "
+        return Map.of("steering_gradient", String.format(Locale.ROOT, "forward-only estimate: %d %s directions %s, relative step %s, "
                 + "%d latents per evaluation in %d UNet call(s)", e.budget(), e.directions().name().toLowerCase(Locale.ROOT),
+                e.grid() == 0 ? "over the whole latent" : "on a " + e.grid() + "x" + e.grid() + " grid per channel",
                 e.relativeStep(), e.latentsPerEvaluation(), e.callsPerEvaluation()));
     }
 

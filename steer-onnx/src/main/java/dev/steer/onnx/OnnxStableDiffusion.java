@@ -242,7 +242,8 @@ public final class OnnxStableDiffusion implements Sampler {
         private int intraOpThreads;
         private Consumer<OrtSession.SessionOptions> sessionOptions;
         private Path classifierPath;
-        private GradientEstimator estimator = GradientEstimator.DEFAULTS;
+        private GradientEstimator estimator;
+        private Integer budget;
         private Progress progress;
 
         private Builder() {
@@ -262,14 +263,22 @@ public final class OnnxStableDiffusion implements Sampler {
         /**
          * Directions per steering iteration for the forward-only gradient estimate (default 16): each
          * iteration runs the UNet once on 2n + 1 latents. Larger budgets estimate the gradient better
-         * (cosine with the exact gradient about sqrt(n / latent size)) at a cost linear in n.
+         * (cosine with the exact gradient about sqrt(n / latent size)) at a cost linear in n. Overrides
+         * the budget of {@link #optGradientEstimator} or of the classifier's steering.json.
          */
         public Builder optGradientBudget(int directions) {
-            this.estimator = estimator.withBudget(directions);
+            if (directions < 1) {
+                throw new IllegalArgumentException("the gradient budget must be at least 1 direction, got " + directions);
+            }
+            this.budget = directions;
             return this;
         }
 
-        /** All of the gradient estimator's settings (budget, directions, perturbation size, batch limit, seed). */
+        /**
+         * All of the gradient estimator's settings (budget, directions, subspace, perturbation size,
+         * batch limit, seed). Default: the {@code onnx} section of the classifier's {@code
+         * steering.json} ({@link GradientEstimator#recommendedFor}), else {@link GradientEstimator#DEFAULTS}.
+         */
         public Builder optGradientEstimator(GradientEstimator settings) {
             this.estimator = Objects.requireNonNull(settings, "settings");
             return this;
@@ -382,7 +391,13 @@ public final class OnnxStableDiffusion implements Sampler {
                 }
                 String desc = folder.toAbsolutePath().normalize().getFileName() + " (ONNX, UNet "
                         + String.format(Locale.ROOT, "%.0fM", unet.parameterCount() / 1e6) + " params)";
-                OnnxStableDiffusion built = new OnnxStableDiffusion(tok, text, unet, vae, sched, scaling, latentSize, desc, relations, estimator);
+                GradientEstimator est = estimator != null ? estimator
+                        : classifierPath != null ? GradientEstimator.recommendedFor(classifierPath, GradientEstimator.DEFAULTS)
+                        : GradientEstimator.DEFAULTS;
+                if (budget != null) {
+                    est = est.withBudget(budget);
+                }
+                OnnxStableDiffusion built = new OnnxStableDiffusion(tok, text, unet, vae, sched, scaling, latentSize, desc, relations, est);
                 LOG.info("loaded {} in {} ms", desc, (System.nanoTime() - t0) / 1_000_000);
                 return built;
             } catch (RuntimeException e) {

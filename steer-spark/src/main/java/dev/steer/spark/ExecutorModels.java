@@ -165,7 +165,7 @@ public final class ExecutorModels {
                                 + ": " + e.getMessage(), e);
                     }
                     SteeringConfig recommended = options.relationClassifier() == null ? null
-                            : SteeringConfig.recommendedFor(options.relationClassifier(), sampler.defaults().steering());
+                            : SteeringConfig.recommendedFor(options.relationClassifier(), sampler.defaults().steering(), spec.backend());
                     loaded = new LoadedModel(sampler, options, recommended);
                     LOADS.incrementAndGet();
                     LOG.info("loaded {} on {} for this executor in {} ms", sampler.modelDescription(), spec.backend(),

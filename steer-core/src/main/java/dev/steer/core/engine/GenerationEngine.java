@@ -232,8 +232,9 @@ public final class GenerationEngine<E> implements Sampler {
         BufferedImage picture = PngImages.fromChw(scope.decode(latents, lh, lw), plan.height(), plan.width());
         long t3 = System.nanoTime();
         int calls = schedule.size() + (steering == null ? 0 : steering.modelCalls());
+        int latentEvaluations = schedule.size() + (steering == null ? 0 : steering.latentEvaluations());
         StageTimings timings = new StageTimings(Duration.ofNanos(t1 - t0), Duration.ofNanos(t2 - t1),
-                Duration.ofNanos(steering == null ? 0 : steering.nanos()), Duration.ofNanos(t3 - t2), calls);
+                Duration.ofNanos(steering == null ? 0 : steering.nanos()), Duration.ofNanos(t3 - t2), calls, latentEvaluations);
         Map<String, String> meta = request.metadata(plan.scheduler().type().name(), plan.width(), plan.height(), info.description());
         if (steering != null) {
             meta.putAll(steering.metadata());

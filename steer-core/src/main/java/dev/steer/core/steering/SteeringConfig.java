@@ -4,6 +4,8 @@ import dev.steer.core.model.ConfigJson;
 import dev.steer.core.model.ModelConfigException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The settings of Learn-to-Steer's gradient refinement, with the reference defaults for Stable
@@ -69,8 +71,55 @@ public record SteeringConfig(double startFraction, double endFraction, int maxIt
     /**
      * Like {@link #recommendedFor(Path)} with another base than {@link #DEFAULTS}: the model family's
      * own settings (FLUX.1 [schnell] steers its first step only), which the file's keys override.
+     * A backend's own section is not applied; see {@link #recommendedFor(Path, SteeringConfig, String)}.
      */
     public static SteeringConfig recommendedFor(Path classifier, SteeringConfig base) {
+        return recommendedFor(classifier, base, null);
+    }
+
+    /**
+     * The settings a classifier was tuned with on one backend: {@code base} overridden by the file's
+     * top-level keys, then by the keys of the file's section named after the backend ({@code
+     * "onnx": {...}} or {@code "pytorch": {...}}), if it has one. A backend whose gradient is only
+     * estimated usually needs its own step size and budget: the section holds the same keys as the
+     * top level and, for {@code onnx}, the gradient estimator's ({@link #ESTIMATOR_KEYS}, read by
+     * that backend, ignored here).
+     *
+     * @param backend the backend's name ({@code dev.steer.core.engine.SamplerProvider#name}), or null
+     *     to apply no section
+     */
+    public static SteeringConfig recommendedFor(Path classifier, SteeringConfig base, String backend) {
+        ConfigJson json = recommendedFile(classifier);
+        if (json == null) {
+            return base;
+        }
+        List<String> top = new ArrayList<>(KEYS);
+        top.addAll(BACKEND_SECTIONS);
+        json.refuseUnknownKeys("steering setting", top.toArray(String[]::new));
+        SteeringConfig config = apply(json, base);
+        for (String section : BACKEND_SECTIONS) {
+            if (json.has(section)) {
+                ConfigJson part = json.object(section);
+                List<String> known = new ArrayList<>(KEYS);
+                if (section.equals("onnx")) {
+                    known.addAll(ESTIMATOR_KEYS);
+                }
+                part.refuseUnknownKeys("steering setting of the " + section + " backend", known.toArray(String[]::new));
+                if (section.equals(backend)) {
+                    config = apply(part, config);
+                }
+            }
+        }
+        return config;
+    }
+
+    /**
+     * The {@value #RECOMMENDED_FILE} beside a classifier (checkpoint file or folder), or null when
+     * there is none.
+     *
+     * @throws ModelConfigException when the classifier path does not exist or the file is not valid JSON
+     */
+    public static ConfigJson recommendedFile(Path classifier) {
         if (!Files.exists(classifier)) {
             throw new ModelConfigException(classifier, "no such relation classifier (file or folder) to read "
                     + RECOMMENDED_FILE + " beside");
@@ -78,11 +127,28 @@ public record SteeringConfig(double startFraction, double endFraction, int maxIt
         Path dir = Files.isDirectory(classifier) ? classifier : classifier.toAbsolutePath().getParent();
         Path file = dir == null ? null : dir.resolve(RECOMMENDED_FILE);
         if (file == null || !Files.isRegularFile(file)) {
-            return base;
+            return null;
         }
-        ConfigJson json = ConfigJson.read(file);
-        json.refuseUnknownKeys("steering setting", "step_size", "max_iterations", "start_fraction", "end_fraction", "margin",
-                "normalized_steps", "backtracking", "noise_candidates", "selection_step", "separate_words", "final_evaluation", "comment");
+        return ConfigJson.read(file);
+    }
+
+    /** The keys of {@value #RECOMMENDED_FILE} (at the top level and in a backend's section). */
+    public static final List<String> KEYS = List.of("step_size", "max_iterations", "start_fraction", "end_fraction", "margin",
+            "normalized_steps", "backtracking", "noise_candidates", "selection_step", "separate_words", "final_evaluation", "comment");
+
+    /** The backends that may have a section of their own in {@value #RECOMMENDED_FILE}. */
+    public static final List<String> BACKEND_SECTIONS = List.of("pytorch", "onnx");
+
+    /**
+     * The ONNX backend's gradient-estimator keys in its section: {@code gradient_budget} (directions
+     * per evaluation), {@code gradient_grid} (0: directions over the whole latent, g: over a g x g
+     * grid per channel), {@code gradient_directions} ({@code orthogonal} or {@code gaussian}),
+     * {@code gradient_relative_step} (the perturbation relative to the latent).
+     */
+    public static final List<String> ESTIMATOR_KEYS = List.of("gradient_budget", "gradient_grid", "gradient_directions",
+            "gradient_relative_step");
+
+    private static SteeringConfig apply(ConfigJson json, SteeringConfig base) {
         try {
             return base.withStepSize(json.getFloat("step_size", base.stepSize()))
                     .withMaxIterations(json.getInt("max_iterations", base.maxIterations()))
@@ -96,7 +162,7 @@ public record SteeringConfig(double startFraction, double endFraction, int maxIt
                     .withSeparateWords(json.getBool("separate_words", base.separateWords()))
                     .withFinalEvaluation(json.getBool("final_evaluation", base.finalEvaluation()));
         } catch (IllegalArgumentException e) {
-            throw new ModelConfigException(file, e.getMessage());
+            throw new ModelConfigException(json.file(), e.getMessage());
         }
     }
 

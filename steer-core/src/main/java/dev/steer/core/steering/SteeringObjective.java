@@ -36,6 +36,15 @@ public interface SteeringObjective {
     }
 
     /**
+     * Latents the denoiser has evaluated for this objective so far (a call on a batch of 2n + 1
+     * perturbed latents counts 2n + 1), or 0 when it does not count them; the engine then counts
+     * its {@link #modelCalls()}.
+     */
+    default int latentEvaluations() {
+        return 0;
+    }
+
+    /**
      * One evaluation.
      *
      * @param loss cross-entropy against the asked relation

@@ -27,6 +27,7 @@ public final class SteeringRun {
     private final List<SteeringStepReport> reports = new ArrayList<>();
     private int evaluations;
     private int modelCalls;
+    private int latentEvaluations;
     private long nanos;
     private int chosenNoise = -1;
     private double[] noiseLosses;
@@ -105,7 +106,9 @@ public final class SteeringRun {
             return report;
         } finally {
             evaluations += counted[0];
-            modelCalls += objective.modelCalls() > 0 ? objective.modelCalls() : counted[0];
+            int calls = objective.modelCalls() > 0 ? objective.modelCalls() : counted[0];
+            modelCalls += calls;
+            latentEvaluations += objective.latentEvaluations() > 0 ? objective.latentEvaluations() : calls;
             nanos += System.nanoTime() - t0;
         }
     }
@@ -130,6 +133,7 @@ public final class SteeringRun {
         SteeringConfig config = request.config();
         long t0 = System.nanoTime();
         int before = objective.modelCalls();
+        int latentsBefore = objective.latentEvaluations();
         int counted = 0;
         double[] losses = new double[candidates.size()];
         double[] overlaps = new double[candidates.size()];
@@ -148,7 +152,9 @@ public final class SteeringRun {
             }
         } finally {
             evaluations += counted;
-            modelCalls += objective.modelCalls() > 0 ? objective.modelCalls() - before : counted;
+            int calls = objective.modelCalls() > 0 ? objective.modelCalls() - before : counted;
+            modelCalls += calls;
+            latentEvaluations += objective.latentEvaluations() > 0 ? objective.latentEvaluations() - latentsBefore : calls;
             nanos += System.nanoTime() - t0;
         }
         int best = -1;
@@ -181,6 +187,7 @@ public final class SteeringRun {
             throw new IllegalArgumentException("calls must be non-negative, got " + calls);
         }
         modelCalls += calls;
+        latentEvaluations += calls;
     }
 
     /** Reports of the steered steps so far. */
@@ -196,6 +203,14 @@ public final class SteeringRun {
     /** Denoiser calls made by steering so far. */
     public int modelCalls() {
         return modelCalls;
+    }
+
+    /**
+     * Latents the denoiser evaluated for steering so far ({@link SteeringObjective#latentEvaluations};
+     * equal to {@link #modelCalls()} when every call evaluates one latent).
+     */
+    public int latentEvaluations() {
+        return latentEvaluations;
     }
 
     /** Time spent refining. */

@@ -70,4 +70,33 @@ class SteeringConfigTest {
         ModelConfigException e = assertThrows(ModelConfigException.class, () -> SteeringConfig.recommendedFor(missing));
         assertTrue(e.getMessage().contains("no-such-classifier.pth"), e.getMessage());
     }
+
+    @Test
+    void aBackendsSectionOverridesTheTopLevelOnThatBackendOnly() throws Exception {
+        Files.writeString(dir.resolve("steering.json"), "{\"step_size\": 0.7, \"margin\": 0.5, "
+                + "\"onnx\": {\"step_size\": 0.2, \"max_iterations\": 3, \"gradient_budget\": 16, \"gradient_grid\": 4}}");
+        SteeringConfig onnx = SteeringConfig.recommendedFor(dir, SteeringConfig.DEFAULTS, "onnx");
+        assertEquals(0.2f, onnx.stepSize());
+        assertEquals(3, onnx.maxIterations());
+        assertEquals(0.5, onnx.margin());
+        SteeringConfig torch = SteeringConfig.recommendedFor(dir, SteeringConfig.DEFAULTS, "pytorch");
+        assertEquals(0.7f, torch.stepSize());
+        assertEquals(SteeringConfig.DEFAULTS.maxIterations(), torch.maxIterations());
+        assertEquals(torch, SteeringConfig.recommendedFor(dir));
+    }
+
+    @Test
+    void refusesUnknownKeysInABackendsSectionAndEstimatorKeysOutsideOnnx() throws Exception {
+        Files.writeString(dir.resolve("steering.json"), "{\"onnx\": {\"gradient_bugdet\": 16}}");
+        ModelConfigException typo = assertThrows(ModelConfigException.class, () -> SteeringConfig.recommendedFor(dir, SteeringConfig.DEFAULTS, "pytorch"));
+        assertTrue(typo.getMessage().contains("gradient_bugdet") && typo.getMessage().contains("onnx"), typo.getMessage());
+        Files.writeString(dir.resolve("steering.json"), "{\"pytorch\": {\"gradient_budget\": 16}}");
+        assertThrows(ModelConfigException.class, () -> SteeringConfig.recommendedFor(dir, SteeringConfig.DEFAULTS, "pytorch"));
+        Files.writeString(dir.resolve("steering.json"), "{\"tensorrt\": {\"step_size\": 1}}");
+        assertThrows(ModelConfigException.class, () -> SteeringConfig.recommendedFor(dir));
+        Files.writeString(dir.resolve("steering.json"), "{\"onnx\": {\"step_size\": -1}}");
+        ModelConfigException invalid = assertThrows(ModelConfigException.class,
+                () -> SteeringConfig.recommendedFor(dir, SteeringConfig.DEFAULTS, "onnx"));
+        assertTrue(invalid.getMessage().contains("steering.json"), invalid.getMessage());
+    }
 }

@@ -1,5 +1,10 @@
 package dev.steer.onnx.steering;
 
+import dev.steer.core.model.ConfigJson;
+import dev.steer.core.model.ModelConfigException;
+import dev.steer.core.steering.SteeringConfig;
+import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Random;
 
 /**
@@ -28,10 +33,21 @@ import java.util.Random;
  *
  * <p>The perturbation size is relative to the latent: e = {@code relativeStep} x RMS(z), so each
  * perturbation e d_i has about {@code relativeStep} times the norm of the latent itself, whatever
- * the scheduler's scale (Euler latents start at sigma ~ 14.6, DDIM ones near 1). It must be large
+ * the scheduler's scale (Euler latents start at sigma ~ 14.6, DDIM ones near 1); with coarse
+ * directions it is the RMS change per latent value that equals {@code relativeStep} x RMS(z). It must be large
  * enough that the loss difference rises above float32 rounding noise of the UNet and the classifier
  * (the difference is about 2 e |d . grad|, and steering gradients are small), and small enough that
  * the loss is close to linear over the perturbation; see {@link #DEFAULT_RELATIVE_STEP}.
+ *
+ * <p>Coarse directions ({@code grid} g > 0): the relation classifier reads attention maps that
+ * respond to where mass sits in the latent far more than to single values, so most of the exact
+ * gradient's energy lies in a low-dimensional subspace of spatially coarse patterns. The directions
+ * are then drawn in the subspace of latents that are constant over each cell of a g x g partition of
+ * each channel (k = C g^2 dimensions, orthonormal basis e_b = indicator of cell b / sqrt(its size)),
+ * scaled so that E[d d^T] = P, the projection on that subspace: the estimate's expectation is P grad,
+ * and with n = k orthogonal directions it is P grad itself up to the central difference's error. It
+ * trades the components outside the subspace (a bias) for an estimate whose cosine with the gradient
+ * no longer shrinks with the latent's size; {@code GradientAgreement} in steer-bench measures both.
  *
  * @param budget directions per evaluation (n); one evaluation runs the UNet on 2n + 1 latents
  * @param directions Gaussian or orthogonalised directions
@@ -39,8 +55,11 @@ import java.util.Random;
  * @param maxBatch the most latents per UNet call (0: all 2n + 1 in one call; 1: one call per latent);
  *     large models at large budgets may need smaller calls to fit in memory
  * @param seed seed of the directions (each evaluation draws new ones from a sequence derived from it)
+ * @param grid 0: the directions span the whole latent (every value on its own); g > 0: they span
+ *     the k = C x g x g dimensional subspace of latents that are constant over the cells of a g x g
+ *     partition of each channel (see "Coarse directions" above)
  */
-public record GradientEstimator(int budget, Directions directions, double relativeStep, int maxBatch, long seed) {
+public record GradientEstimator(int budget, Directions directions, double relativeStep, int maxBatch, long seed, int grid) {
 
     /**
      * Perturbation norm relative to the latent's norm, 5e-2. Measured on the conformance model
@@ -56,8 +75,42 @@ public record GradientEstimator(int budget, Directions directions, double relati
      */
     public static final double DEFAULT_RELATIVE_STEP = 5e-2;
 
-    /** 16 orthogonalised directions (33 latents per UNet call), relative step 5e-2, one call, seed 0. */
-    public static final GradientEstimator DEFAULTS = new GradientEstimator(16, Directions.ORTHOGONAL, DEFAULT_RELATIVE_STEP, 0, 0);
+    /** 16 orthogonalised directions over the whole latent (33 latents per UNet call), relative step 5e-2, one call, seed 0. */
+    public static final GradientEstimator DEFAULTS = new GradientEstimator(16, Directions.ORTHOGONAL, DEFAULT_RELATIVE_STEP, 0, 0, 0);
+
+    /**
+     * The estimator settings a classifier was tuned with on this backend: {@code base} overridden by
+     * the {@code gradient_*} keys ({@link SteeringConfig#ESTIMATOR_KEYS}) of the {@code onnx} section
+     * of the {@value SteeringConfig#RECOMMENDED_FILE} beside it; {@code base} when there is no such
+     * file or section.
+     *
+     * @param classifier the checkpoint file or the folder holding it
+     * @throws ModelConfigException naming the file when a value is invalid
+     */
+    public static GradientEstimator recommendedFor(Path classifier, GradientEstimator base) {
+        ConfigJson file = SteeringConfig.recommendedFile(classifier);
+        ConfigJson json = file == null ? null : file.object("onnx");
+        if (json == null) {
+            return base;
+        }
+        try {
+            String directions = json.getString("gradient_directions", base.directions().name().toLowerCase(Locale.ROOT));
+            Directions d = switch (directions) {
+                case "orthogonal" -> Directions.ORTHOGONAL;
+                case "gaussian" -> Directions.GAUSSIAN;
+                default -> throw new IllegalArgumentException("gradient_directions must be orthogonal or gaussian, got '" + directions + "'");
+            };
+            return base.withBudget(json.getInt("gradient_budget", base.budget())).withGrid(json.getInt("gradient_grid", base.grid()))
+                    .withDirections(d).withRelativeStep(json.getDouble("gradient_relative_step", base.relativeStep()));
+        } catch (IllegalArgumentException e) {
+            throw new ModelConfigException(json.file(), e.getMessage());
+        }
+    }
+
+    /** Directions over the whole latent ({@code grid} 0). */
+    public GradientEstimator(int budget, Directions directions, double relativeStep, int maxBatch, long seed) {
+        this(budget, directions, relativeStep, maxBatch, seed, 0);
+    }
 
     /** How directions are drawn. */
     public enum Directions {
@@ -79,31 +132,39 @@ public record GradientEstimator(int budget, Directions directions, double relati
         if (maxBatch < 0) {
             throw new IllegalArgumentException("maxBatch must be 0 (all latents in one call) or positive, got " + maxBatch);
         }
+        if (grid < 0) {
+            throw new IllegalArgumentException("the direction grid must be 0 (whole latent) or positive, got " + grid);
+        }
     }
 
     /** A copy with another budget. */
     public GradientEstimator withBudget(int n) {
-        return new GradientEstimator(n, directions, relativeStep, maxBatch, seed);
+        return new GradientEstimator(n, directions, relativeStep, maxBatch, seed, grid);
     }
 
     /** A copy with other directions. */
     public GradientEstimator withDirections(Directions d) {
-        return new GradientEstimator(budget, d, relativeStep, maxBatch, seed);
+        return new GradientEstimator(budget, d, relativeStep, maxBatch, seed, grid);
     }
 
     /** A copy with another relative step. */
     public GradientEstimator withRelativeStep(double step) {
-        return new GradientEstimator(budget, directions, step, maxBatch, seed);
+        return new GradientEstimator(budget, directions, step, maxBatch, seed, grid);
     }
 
     /** A copy with another batch limit per UNet call. */
     public GradientEstimator withMaxBatch(int latentsPerCall) {
-        return new GradientEstimator(budget, directions, relativeStep, latentsPerCall, seed);
+        return new GradientEstimator(budget, directions, relativeStep, latentsPerCall, seed, grid);
     }
 
     /** A copy with another seed. */
     public GradientEstimator withSeed(long s) {
-        return new GradientEstimator(budget, directions, relativeStep, maxBatch, s);
+        return new GradientEstimator(budget, directions, relativeStep, maxBatch, s, grid);
+    }
+
+    /** A copy whose directions span the coarse g x g subspace (0: the whole latent). */
+    public GradientEstimator withGrid(int g) {
+        return new GradientEstimator(budget, directions, relativeStep, maxBatch, seed, g);
     }
 
     /** Latents per evaluation: the centre and two per direction. */
@@ -117,18 +178,77 @@ public record GradientEstimator(int budget, Directions directions, double relati
         return maxBatch == 0 ? 1 : (n + maxBatch - 1) / maxBatch;
     }
 
-    /** The perturbation size e for a latent: {@code relativeStep} x RMS(z) ({@code relativeStep} for an all-zero latent). */
-    public double perturbation(float[] latent) {
+    /**
+     * The perturbation size e for a latent of shape [C, h, w]: {@code relativeStep} x RMS(z) x
+     * sqrt(D / k), so that the change e d_i has an RMS per latent value of about {@code relativeStep}
+     * x RMS(z) whatever the subspace's dimension k (D for the whole latent); {@code relativeStep}
+     * stands in for RMS(z) for an all-zero latent.
+     */
+    public double perturbation(float[] latent, int[] shape) {
         double s = 0;
         for (float v : latent) {
             s += (double) v * v;
         }
         double rms = Math.sqrt(s / Math.max(1, latent.length));
-        return relativeStep * (rms > 0 ? rms : 1);
+        return relativeStep * (rms > 0 ? rms : 1) * Math.sqrt((double) latent.length / dimension(shape));
+    }
+
+    /** The dimension k of the space the directions span for a latent of shape [C, h, w]. */
+    public int dimension(int[] shape) {
+        checkShape(shape);
+        if (grid == 0) {
+            return shape[0] * shape[1] * shape[2];
+        }
+        return shape[0] * Math.min(grid, shape[1]) * Math.min(grid, shape[2]);
+    }
+
+    private static void checkShape(int[] shape) {
+        if (shape.length != 3 || shape[0] < 1 || shape[1] < 1 || shape[2] < 1) {
+            throw new IllegalArgumentException("latent shape must be [channels, height, width], got " + java.util.Arrays.toString(shape));
+        }
+    }
+
+    /**
+     * {@code budget} directions for a latent of shape [C, h, w], flattened: over the whole latent,
+     * or ({@code grid} > 0) in the coarse subspace, scaled so that E[d d^T] is the projection on the
+     * space they span.
+     */
+    public float[][] draw(int[] shape, Random rnd) {
+        int k = dimension(shape);
+        float[][] coefficients = draw(k, rnd);
+        if (grid == 0) {
+            return coefficients;
+        }
+        int c = shape[0];
+        int h = shape[1];
+        int w = shape[2];
+        int gh = Math.min(grid, h);
+        int gw = Math.min(grid, w);
+        int[] cellOf = new int[h * w]; // the partition cell of each position: rows and columns split as evenly as they go
+        int[] cellSize = new int[gh * gw];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int cell = (y * gh / h) * gw + x * gw / w;
+                cellOf[y * w + x] = cell;
+                cellSize[cell]++;
+            }
+        }
+        float[][] out = new float[budget][c * h * w];
+        for (int i = 0; i < budget; i++) {
+            float[] a = coefficients[i];
+            float[] d = out[i];
+            for (int ch = 0; ch < c; ch++) {
+                for (int p = 0; p < h * w; p++) {
+                    int b = cellOf[p];
+                    d[ch * h * w + p] = (float) (a[ch * gh * gw + b] / Math.sqrt(cellSize[b]));
+                }
+            }
+        }
+        return out;
     }
 
     /** {@code budget} directions of dimension {@code dim}, scaled so that E[d d^T] = I. */
-    public float[][] draw(int dim, Random rnd) {
+    float[][] draw(int dim, Random rnd) {
         float[][] out = new float[budget][];
         if (directions == Directions.GAUSSIAN) {
             for (int i = 0; i < budget; i++) {

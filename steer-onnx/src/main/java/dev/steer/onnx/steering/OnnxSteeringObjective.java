@@ -41,6 +41,7 @@ public final class OnnxSteeringObjective implements SteeringObjective {
     private final Predicate<CrossAttentionLayer> layers;
     private final Random random;
     private int unetCalls;
+    private int latents;
 
     /**
      * @param unet the denoiser
@@ -87,6 +88,12 @@ public final class OnnxSteeringObjective implements SteeringObjective {
         return unetCalls;
     }
 
+    /** Latents the UNet evaluated so far (2n + 1 per gradient estimate, 1 per {@link #lossOnly}). */
+    @Override
+    public int latentEvaluations() {
+        return latents;
+    }
+
     @Override
     public Evaluation evaluate(float[] latent, RelationTriplet triplet) {
         return evaluateDetailed(latent, triplet).evaluation();
@@ -105,9 +112,8 @@ public final class OnnxSteeringObjective implements SteeringObjective {
 
     /** One evaluation with its intermediates (centre maps and logits, the directional derivatives). */
     public Detailed evaluateDetailed(float[] latent, RelationTriplet triplet) {
-        int dim = latent.length;
-        float[][] dirs = estimator.draw(dim, random);
-        double e = estimator.perturbation(latent);
+        float[][] dirs = estimator.draw(latentShape, random);
+        double e = estimator.perturbation(latent, latentShape);
         Batch b = run(latent, dirs, e, triplet);
         double[] derivatives = new double[dirs.length];
         int n = dirs.length;
@@ -154,6 +160,7 @@ public final class OnnxSteeringObjective implements SteeringObjective {
             UNetOutput out = unet.forward(FloatTensor.of(x, count, latentShape[0], latentShape[1], latentShape[2]),
                     new float[] {modelTimestep}, context, layers, selected);
             unetCalls++;
+            latents += count;
             for (int k = 0; k < count; k++) {
                 float[] m = OnnxAttentionProbe.onTokenColumns(words).collect(out, k).classifierMaps();
                 if (maps == null) {
