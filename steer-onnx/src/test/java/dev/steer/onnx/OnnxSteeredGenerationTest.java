@@ -144,7 +144,7 @@ class OnnxSteeredGenerationTest {
         TinyOnnxFolders.useTinyVocabulary(folder);
         try (OnnxStableDiffusion split = OnnxStableDiffusion.builder().setModelFolder(folder)
                 .optRelationClassifier(Conformance.referenceClassifierFor(tmp.resolve("classifier-split"), tinyMaps(folder)))
-                .optGradientEstimator(GradientEstimator.DEFAULTS.withBudget(4).withMaxBatch(3)).build()) {
+                .optGradientEstimator(GradientEstimator.WHOLE_LATENT.withBudget(4).withMaxBatch(3)).build()) {
             GenerationResult a = split.generate(request(SteeringRequest.fromPrompt().withConfig(config())));
             GenerationResult b = sd.generate(request(SteeringRequest.fromPrompt().withConfig(config())));
             // 9 latents in calls of 3: 3 calls per evaluation; same directions, so (nearly) the same result

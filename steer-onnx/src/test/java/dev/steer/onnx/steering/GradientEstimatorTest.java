@@ -69,7 +69,7 @@ class GradientEstimatorTest {
     void thePerturbationKeepsItsSizePerLatentValueInASubspace() {
         float[] latent = new float[4 * 16 * 16];
         java.util.Arrays.fill(latent, 2f);
-        GradientEstimator whole = GradientEstimator.DEFAULTS;
+        GradientEstimator whole = GradientEstimator.WHOLE_LATENT;
         GradientEstimator coarse = GradientEstimator.DEFAULTS.withGrid(4);
         double rmsWhole = rms(whole.draw(SHAPE, new Random(1))[0]) * whole.perturbation(latent, SHAPE);
         double rmsCoarse = rms(coarse.draw(SHAPE, new Random(1))[0]) * coarse.perturbation(latent, SHAPE);

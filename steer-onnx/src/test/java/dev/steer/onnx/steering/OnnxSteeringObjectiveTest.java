@@ -93,11 +93,11 @@ class OnnxSteeringObjectiveTest {
     @Test
     void reproducesReferenceMapsLogitsAndLoss() {
         assertEquals("to the left of", classifier.classNames().get((int) g.readLongs("input.target_relation")[0]));
-        OnnxSteeringObjective.Detailed d = objective(GradientEstimator.DEFAULTS.withBudget(1), 0).evaluateDetailed(latents, TRIPLET);
+        OnnxSteeringObjective.Detailed d = objective(GradientEstimator.WHOLE_LATENT.withBudget(1), 0).evaluateDetailed(latents, TRIPLET);
         assertClose("onnx steer output.maps", g.readFloats("output.maps"), d.maps(), 1e-4);
         assertClose("onnx steer output.logits", g.readFloats("output.logits"), d.logits(), 1e-4);
         assertClose("onnx steer output.loss", g.readFloats("output.loss"), new float[] {d.evaluation().loss()}, 1e-4);
-        OnnxSteeringObjective plain = objective(GradientEstimator.DEFAULTS, 0);
+        OnnxSteeringObjective plain = objective(GradientEstimator.WHOLE_LATENT, 0);
         assertClose("onnx steer loss alone", g.readFloats("output.loss"), new float[] {plain.lossOnly(latents, TRIPLET).loss()}, 1e-4);
         assertEquals(1, plain.modelCalls());
     }
@@ -153,7 +153,7 @@ class OnnxSteeringObjectiveTest {
         for (int b = 0; b < budgets.length; b++) {
             StringBuilder each = new StringBuilder();
             for (int seed = 0; seed < seeds; seed++) {
-                GradientEstimator est = GradientEstimator.DEFAULTS.withBudget(budgets[b]).withSeed(seed);
+                GradientEstimator est = GradientEstimator.WHOLE_LATENT.withBudget(budgets[b]).withSeed(seed);
                 OnnxSteeringObjective objective = objective(est, seed);
                 float[] estimate = objective.evaluate(latents, TRIPLET).gradient();
                 assertEquals(1, objective.modelCalls(), "all " + est.latentsPerEvaluation() + " latents in one UNet call");
@@ -179,7 +179,7 @@ class OnnxSteeringObjectiveTest {
     @Test
     void gradientSteererLowersTheLossWithTheEstimate() {
         float alpha = 5000f;
-        OnnxSteeringObjective objective = objective(GradientEstimator.DEFAULTS.withBudget(64), 7);
+        OnnxSteeringObjective objective = objective(GradientEstimator.WHOLE_LATENT.withBudget(64), 7);
         float[] z = latents.clone();
         SteeringStepReport r = new GradientSteerer(SteeringConfig.DEFAULTS.withMaxIterations(4).withStepSize(alpha), List.of(TRIPLET),
                 null).refine(objective, 3, 50, z);
@@ -187,7 +187,7 @@ class OnnxSteeringObjectiveTest {
         for (int i = 0; i < exactStep.length; i++) {
             exactStep[i] -= alpha * exactGrad[i];
         }
-        float exactAfter = objective(GradientEstimator.DEFAULTS, 0).lossOnly(exactStep, TRIPLET).loss();
+        float exactAfter = objective(GradientEstimator.WHOLE_LATENT, 0).lossOnly(exactStep, TRIPLET).loss();
         System.out.printf(Locale.ROOT, "steering with the estimate (budget 64, alpha %.0f): loss %.6f -> %.6f after %d iterations; "
                 + "one exact-gradient step: %.6f%n", alpha, r.lossBefore(), r.lossAfter(), r.iterations(), exactAfter);
         assertEquals(4, r.iterations());
