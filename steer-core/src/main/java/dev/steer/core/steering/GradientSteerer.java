@@ -13,7 +13,10 @@ import org.slf4j.LoggerFactory;
  * satisfied and left alone; otherwise take a gradient step {@code z <- z - alpha * grad} (or a
  * normalised one). The step ends when the current latent satisfies every triplet. With
  * backtracking, an update that raised the next evaluation's loss is taken back and retried at half
- * the step size along the same gradient, at no extra model call.
+ * the step size along the same gradient, at no extra model call. An objective whose gradient costs
+ * far more than its loss ({@link SteeringObjective#readsLossBeforeGradient}, the forward-only
+ * estimate) is asked for the loss alone at each check and for the gradient only before an update,
+ * at the same latent: the same updates, without paying for gradients that are thrown away.
  *
  * <p>A non-finite loss, gradient or updated latent never reaches the image: the update that led to
  * it (or the update itself, when it overflows the latent) is undone, steering of that step stops,
@@ -91,7 +94,8 @@ public final class GradientSteerer implements Steerer {
         for (int it = 0; it < config.maxIterations(); it++) {
             int k = it % count;
             RelationTriplet triplet = triplets.get(k);
-            SteeringObjective.Evaluation e = objective.evaluate(latent, triplet);
+            boolean lossFirst = objective.readsLossBeforeGradient();
+            SteeringObjective.Evaluation e = lossFirst ? objective.lossOnly(latent, triplet) : objective.evaluate(latent, triplet);
             String bad = nonFinite(e);
             if (bad != null) {
                 if (previous != null) {
@@ -128,6 +132,17 @@ public final class GradientSteerer implements Steerer {
                     break;
                 }
                 continue;
+            }
+            if (lossFirst) { // the step will move the latent: now the gradient, at the same latent
+                e = objective.evaluate(latent, triplet);
+                bad = nonFinite(e);
+                if (bad != null) {
+                    if (previous != null) {
+                        System.arraycopy(previous, 0, latent, 0, latent.length);
+                    }
+                    abandoned = bad + " at iteration " + it + (previous != null ? ": the last update was undone" : ": the latent was left unchanged");
+                    break;
+                }
             }
             if (previous == null) {
                 previous = new float[latent.length];

@@ -28,6 +28,18 @@ public interface SteeringObjective {
     }
 
     /**
+     * Whether a steerer should read the loss alone ({@link #lossOnly}) and ask for the gradient only
+     * when it will take a step: true where the gradient costs many times a forward pass (a
+     * forward-only estimate evaluates 2n + 1 latents, the loss one), so that a step whose relation
+     * already holds costs one latent. False (the default) where the gradient comes with the loss at
+     * about the cost of a backward pass: reading the loss first would add a forward pass to every
+     * update.
+     */
+    default boolean readsLossBeforeGradient() {
+        return false;
+    }
+
+    /**
      * Denoiser calls this objective has made so far (what a steered step costs in model passes), or
      * 0 when it does not count them; the engine then counts one call per evaluation.
      */

@@ -214,6 +214,47 @@ class GradientSteererTest {
     }
 
     @Test
+    void anObjectiveWhoseGradientCostsMoreIsAskedForItOnlyBeforeAnUpdateWithTheSameResult() {
+        SteeringConfig config = SteeringConfig.DEFAULTS.withStepSize(1f).withMargin(0.5).withFinalEvaluation(false);
+        int[] gradients = {0};
+        int[] losses = {0};
+        SteeringObjective plain = leftness(new ArrayList<>());
+        SteeringObjective lossFirst = new SteeringObjective() {
+            @Override
+            public Evaluation evaluate(float[] latent, RelationTriplet triplet) {
+                gradients[0]++;
+                return plain.evaluate(latent, triplet);
+            }
+
+            @Override
+            public Evaluation lossOnly(float[] latent, RelationTriplet triplet) {
+                losses[0]++;
+                Evaluation e = plain.evaluate(latent, triplet);
+                return new Evaluation(e.loss(), new float[latent.length], e.probabilities());
+            }
+
+            @Override
+            public boolean readsLossBeforeGradient() {
+                return true;
+            }
+        };
+        float[] expected = {2f};
+        SteeringStepReport a = new GradientSteerer(config, List.of(A), null, CLASSES).refine(plain, 0, 50, expected);
+        float[] z = {2f};
+        SteeringStepReport b = new GradientSteerer(config, List.of(A), null, CLASSES).refine(lossFirst, 0, 50, z);
+        assertEquals(expected[0], z[0], "the same updates");
+        assertEquals(a.iterations(), b.iterations());
+        assertEquals(a.lossAfter(), b.lossAfter());
+        assertTrue(b.iterations() > 0);
+        assertEquals(b.iterations(), gradients[0], "a gradient per update, none for the check that ended the step: " + b);
+        assertEquals(b.iterations() + 1, losses[0]);
+        // a step whose relation already holds asks for no gradient at all
+        gradients[0] = 0;
+        new GradientSteerer(config, List.of(A), null, CLASSES).refine(lossFirst, 0, 50, new float[] {-3f});
+        assertEquals(0, gradients[0]);
+    }
+
+    @Test
     void classifierTimestepIndexIsNearestTrainedIndexAtOrAbove() {
         assertEquals(5, ClassifierTimesteps.indexFor(0, 50));
         assertEquals(5, ClassifierTimesteps.indexFor(5, 50));

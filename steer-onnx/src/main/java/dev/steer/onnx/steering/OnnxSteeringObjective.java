@@ -88,6 +88,12 @@ public final class OnnxSteeringObjective implements SteeringObjective {
         return unetCalls;
     }
 
+    /** True: an estimate evaluates 2n + 1 latents, the loss alone one. */
+    @Override
+    public boolean readsLossBeforeGradient() {
+        return true;
+    }
+
     /** Latents the UNet evaluated so far (2n + 1 per gradient estimate, 1 per {@link #lossOnly}). */
     @Override
     public int latentEvaluations() {

@@ -194,6 +194,8 @@ class OnnxSteeringObjectiveTest {
         assertEquals(5, r.probabilities().length);
         assertTrue(r.abandoned() == null, r.abandoned());
         assertTrue(r.lossAfter() < r.lossBefore() - 1e-5, r.lossBefore() + " -> " + r.lossAfter());
-        assertEquals(5, objective.modelCalls(), "one batched UNet call per evaluation (4 updates and the final evaluation)");
+        // each iteration reads the loss alone (one latent), then estimates (one batched call of 2 x 64 + 1 latents); then the final evaluation
+        assertEquals(9, objective.modelCalls(), "a loss read and an estimate per update, and the final evaluation");
+        assertEquals(4 * (1 + 129) + 1, objective.latentEvaluations());
     }
 }
