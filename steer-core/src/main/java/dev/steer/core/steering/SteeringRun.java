@@ -99,6 +99,11 @@ public final class SteeringRun {
                 counted[0]++;
                 return objective.lossOnly(latent, triplet);
             }
+
+            @Override
+            public boolean readsLossBeforeGradient() {
+                return objective.readsLossBeforeGradient();
+            }
         };
         try {
             SteeringStepReport report = steerer.refine(checked, index, total, latents);

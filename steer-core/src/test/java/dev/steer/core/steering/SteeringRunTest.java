@@ -52,6 +52,31 @@ class SteeringRunTest {
     private static final float[] OVERLAP = {0.1f, 0.6f, 0.2f, 0.05f};
 
     @Test
+    void aStepThatAlreadyHoldsCostsTheObjectiveNoGradientWhenItReadsTheLossFirst() {
+        SteeringObjective base = lossOnly(LOSS, P_LEFT, OVERLAP, new ArrayList<>());
+        SteeringObjective lossFirst = new SteeringObjective() {
+            @Override
+            public Evaluation evaluate(float[] latent, RelationTriplet triplet) {
+                return base.evaluate(latent, triplet); // throws: no gradient may be asked for
+            }
+
+            @Override
+            public Evaluation lossOnly(float[] latent, RelationTriplet triplet) {
+                return base.lossOnly(latent, triplet);
+            }
+
+            @Override
+            public boolean readsLossBeforeGradient() {
+                return true;
+            }
+        };
+        SteeringRun run = run(SteeringConfig.REFERENCE.withMargin(0.5).withFinalEvaluation(false));
+        SteeringStepReport report = run.refine(lossFirst, 0, 20, new float[] {1}, () -> { });
+        assertEquals(0, report.iterations());
+        assertEquals(1, run.evaluations());
+    }
+
+    @Test
     void theCandidateWithTheLowestLossWinsAndEveryCandidateCostsOnePass() {
         List<Integer> seen = new ArrayList<>();
         SteeringRun run = run(SteeringConfig.REFERENCE.withMargin(0.5).withNoiseCandidates(4));
