@@ -81,7 +81,7 @@ public record GradientEstimator(int budget, Directions directions, double relati
     /**
      * 16 orthogonalised directions on a 4 x 4 grid per latent channel (33 latents per UNet call),
      * relative step 5e-2, one call, seed 0. Measured on the embedded ShapeWorld model (16 x 16 x 4
-     * latents; README, "ShapeBench on ONNX Runtime"): the estimate's mean cosine with the exact
+     * latents; models/shapeworld-onnx/README.md): the estimate's mean cosine with the exact
      * gradient was about twice that of {@link #WHOLE_LATENT} at the same budget, and steering
      * without noise candidates kept 74% of images with both objects (the exact gradient: 76%)
      * where whole-latent directions kept 64% (vanilla 82%).

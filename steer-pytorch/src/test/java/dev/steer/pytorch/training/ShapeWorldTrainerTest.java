@@ -1,6 +1,5 @@
 package dev.steer.pytorch.training;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -36,7 +35,7 @@ class ShapeWorldTrainerTest {
         try (SafetensorsFile a = SafetensorsFile.open(straight.resolve("unet/diffusion_pytorch_model.safetensors"));
                 SafetensorsFile b = SafetensorsFile.open(resumed.resolve("unet/diffusion_pytorch_model.safetensors"))) {
             for (String name : a.tensors().keySet()) {
-                assertArrayEquals(a.readFloats(name), b.readFloats(name), 0f, name);
+                assertResumedEqualsStraight(name, a.readFloats(name), b.readFloats(name));
             }
         }
         assertTrue(Files.size(straight.resolve("unet/diffusion_pytorch_model.safetensors")) < 10_000_000);
@@ -45,6 +44,26 @@ class ShapeWorldTrainerTest {
             assertEquals(32, r.image().getWidth());
             assertEquals(32, sd.tokenizer().maxLength());
         }
+    }
+
+    /**
+     * Resumed = uninterrupted, value for value, up to LibTorch's CPU kernels: they reproduced bit for
+     * bit in every run but one full-suite CI run, where one value of conv_in.weight came out one
+     * float16 step apart (-0.05001831 against -0.049987793). A resume that lost any state (weights,
+     * EMA, AdamW moments, the data stream's position) moves nearly every value, so at most one value
+     * in a thousand (one in a smaller tensor) may differ, by at most one float16 step.
+     */
+    private static void assertResumedEqualsStraight(String name, float[] straight, float[] resumed) {
+        assertEquals(straight.length, resumed.length, name);
+        int differing = 0;
+        for (int i = 0; i < straight.length; i++) {
+            if (straight[i] != resumed[i]) {
+                differing++;
+                float step = Math.ulp(straight[i]) * (1 << 13); // a float16 step at this magnitude (10 mantissa bits against 23)
+                assertTrue(Math.abs(straight[i] - resumed[i]) <= step, name + "[" + i + "]: " + straight[i] + " vs " + resumed[i]);
+            }
+        }
+        assertTrue(differing <= Math.max(1, straight.length / 1000), name + ": " + differing + " of " + straight.length + " values differ");
     }
 
     @Test
