@@ -89,13 +89,14 @@ class OnnxSteeredGenerationTest {
             assertTrue(s.abandoned() == null, s.abandoned());
             assertTrue(Float.isFinite(s.lossBefore()) && Float.isFinite(s.lossAfter()));
         }
-        // 4 guided steps + per steered step 2 batched evaluations and 1 loss-only telemetry call
-        assertEquals(4 + 2 * 3, r.timings().unetCalls());
+        // 4 guided steps + per steered step 2 updates (each a loss read, then a batched estimate) and 1 loss-only telemetry call
+        assertEquals(4 + 2 * (2 * 2 + 1), r.timings().unetCalls());
+        assertEquals(4 + 2 * (2 * (1 + 9) + 1), r.timings().latentEvaluations());
         assertTrue(r.timings().steering().toNanos() > 0);
         Map<String, String> text = PngImages.readText(r.save(tmp.resolve("steered.png")));
         assertEquals("[(circle, to the left of, square)]", text.get("steering_relations"));
         assertEquals(config().toString(), text.get("steering_config"));
-        assertTrue(text.get("steering_summary").startsWith("2 steps steered, 6 evaluations, loss "), text.get("steering_summary"));
+        assertTrue(text.get("steering_summary").startsWith("2 steps steered, 10 evaluations, loss "), text.get("steering_summary"));
         assertTrue(text.get("steering_gradient").contains("4 orthogonal directions") && text.get("steering_gradient").contains("9 latents"),
                 text.get("steering_gradient"));
 
@@ -113,7 +114,7 @@ class OnnxSteeredGenerationTest {
                 .withConfig(config().withMaxIterations(1).withFinalEvaluation(false));
         GenerationResult r = sd.generate(request(steering));
         assertEquals("[(square, above, circle)]", r.metadata().get("steering_relations"));
-        assertEquals(4 + 2, r.timings().unetCalls());
+        assertEquals(4 + 2 * 2, r.timings().unetCalls()); // per steered step a loss read and an estimate
     }
 
     @Test
@@ -147,8 +148,8 @@ class OnnxSteeredGenerationTest {
                 .optGradientEstimator(GradientEstimator.WHOLE_LATENT.withBudget(4).withMaxBatch(3)).build()) {
             GenerationResult a = split.generate(request(SteeringRequest.fromPrompt().withConfig(config())));
             GenerationResult b = sd.generate(request(SteeringRequest.fromPrompt().withConfig(config())));
-            // 9 latents in calls of 3: 3 calls per evaluation; same directions, so (nearly) the same result
-            assertEquals(4 + 2 * (2 * 3 + 1), a.timings().unetCalls());
+            // 9 latents in calls of 3: 3 calls per estimate, after a loss read; same directions, so (nearly) the same result
+            assertEquals(4 + 2 * (2 * (1 + 3) + 1), a.timings().unetCalls());
             assertEquals(b.steering().get(1).lossAfter(), a.steering().get(1).lossAfter(), 1e-4);
         }
     }
