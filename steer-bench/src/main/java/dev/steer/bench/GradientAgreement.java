@@ -175,33 +175,14 @@ public final class GradientAgreement {
         System.out.println(row);
     }
 
-    /** The share of |g|^2 in the subspace of latents constant over the cells of a grid x grid partition of each channel (1 for grid 0). */
+    /** The share of |g|^2 in the space an estimator with this grid spans (1 for the whole latent). */
     static double projectedEnergy(float[] g, int[] shape, int grid) {
-        if (grid == 0) {
-            return 1;
-        }
-        int c = shape[0];
-        int h = shape[1];
-        int w = shape[2];
-        int gh = Math.min(grid, h);
-        int gw = Math.min(grid, w);
-        double total = 0;
+        float[] p = GradientEstimator.DEFAULTS.withGrid(grid).project(g, shape);
         double inside = 0;
-        for (int ch = 0; ch < c; ch++) {
-            double[] sum = new double[gh * gw];
-            int[] count = new int[gh * gw];
-            for (int y = 0; y < h; y++) {
-                for (int x = 0; x < w; x++) {
-                    int cell = (y * gh / h) * gw + x * gw / w;
-                    double v = g[ch * h * w + y * w + x];
-                    sum[cell] += v;
-                    count[cell]++;
-                    total += v * v;
-                }
-            }
-            for (int b = 0; b < sum.length; b++) {
-                inside += sum[b] * sum[b] / count[b];
-            }
+        double total = 0;
+        for (int i = 0; i < g.length; i++) {
+            inside += (double) p[i] * p[i];
+            total += (double) g[i] * g[i];
         }
         return total > 0 ? inside / total : 0;
     }

@@ -154,7 +154,6 @@ final class ShapeBenchCommand extends BaseCommand {
         int n;
         float g;
         SteeringConfig config;
-        String gradient = null;
         try (Sampler sd = model.open(checkpoint)) {
             // settings left out take the model's defaults (its folder's, else its family's)
             ModelDefaults defaults = sd.defaults();
@@ -179,7 +178,6 @@ final class ShapeBenchCommand extends BaseCommand {
                                     .optSeed(seed).optSteering(SteeringRequest.of(p.triplets().toArray(RelationTriplet[]::new)).withConfig(config))
                                     .build();
                             row.add("steered", run(sd, steer, p, steered, steeredTiles));
-                            gradient = gradient != null ? gradient : steered.gradient;
                             bar.step();
                         }
                         rows.add(row);
@@ -219,8 +217,8 @@ final class ShapeBenchCommand extends BaseCommand {
             settings.addProperty("backtracking", config.backtracking());
             settings.addProperty("final_evaluation", config.finalEvaluation());
             settings.addProperty("summary", config.toString());
-            if (gradient != null) {
-                settings.addProperty("gradient", gradient);
+            if (steered.gradient != null) {
+                settings.addProperty("gradient", steered.gradient);
             }
             report.add("steering", settings);
         }
@@ -245,7 +243,9 @@ final class ShapeBenchCommand extends BaseCommand {
         arm.nanos += System.nanoTime() - t0;
         arm.unetCalls += r.timings().unetCalls();
         arm.latentEvaluations += r.timings().latentEvaluations();
-        arm.gradient = r.metadata().getOrDefault("steering_gradient", arm.gradient);
+        if (r.metadata().containsKey("steering_gradient")) {
+            arm.gradient = r.metadata().get("steering_gradient"); // how the backend estimated the gradient, if it did
+        }
         Outcome s = p.scorer().apply(r.image());
         arm.images++;
         arm.objects += s.objectsPresent() ? 1 : 0;

@@ -229,32 +229,67 @@ public record GradientEstimator(int budget, Directions directions, double relati
         if (grid == 0) {
             return coefficients;
         }
-        int c = shape[0];
-        int h = shape[1];
-        int w = shape[2];
-        int gh = Math.min(grid, h);
-        int gw = Math.min(grid, w);
-        int[] cellOf = new int[h * w]; // the partition cell of each position: rows and columns split as evenly as they go
-        int[] cellSize = new int[gh * gw];
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                int cell = (y * gh / h) * gw + x * gw / w;
-                cellOf[y * w + x] = cell;
-                cellSize[cell]++;
-            }
-        }
-        float[][] out = new float[budget][c * h * w];
+        Cells cells = cells(shape);
+        float[][] out = new float[budget][shape[0] * cells.cellOf().length];
         for (int i = 0; i < budget; i++) {
             float[] a = coefficients[i];
             float[] d = out[i];
-            for (int ch = 0; ch < c; ch++) {
-                for (int p = 0; p < h * w; p++) {
-                    int b = cellOf[p];
-                    d[ch * h * w + p] = (float) (a[ch * gh * gw + b] / Math.sqrt(cellSize[b]));
+            for (int ch = 0; ch < shape[0]; ch++) {
+                for (int p = 0; p < cells.cellOf().length; p++) {
+                    int b = cells.cellOf()[p];
+                    d[ch * cells.cellOf().length + p] = (float) (a[ch * cells.size().length + b] / Math.sqrt(cells.size()[b]));
                 }
             }
         }
         return out;
+    }
+
+    /**
+     * The projection of a latent-shaped vector (a gradient, say) on the space the directions span:
+     * each cell of each channel replaced by its mean ({@code v} itself, copied, for the whole latent).
+     * What an estimate from these directions converges to; {@code GradientAgreement} measures how
+     * much of the exact gradient it keeps.
+     */
+    public float[] project(float[] v, int[] shape) {
+        checkShape(shape);
+        if (grid == 0) {
+            return v.clone();
+        }
+        Cells cells = cells(shape);
+        int plane = cells.cellOf().length;
+        float[] out = new float[v.length];
+        for (int ch = 0; ch < shape[0]; ch++) {
+            double[] sum = new double[cells.size().length];
+            for (int p = 0; p < plane; p++) {
+                sum[cells.cellOf()[p]] += v[ch * plane + p];
+            }
+            for (int p = 0; p < plane; p++) {
+                int b = cells.cellOf()[p];
+                out[ch * plane + p] = (float) (sum[b] / cells.size()[b]);
+            }
+        }
+        return out;
+    }
+
+    /** The g x g partition of an h x w plane: each position's cell and each cell's size. */
+    private record Cells(int[] cellOf, int[] size) {
+    }
+
+    private Cells cells(int[] shape) {
+        int h = shape[1];
+        int w = shape[2];
+        int gh = Math.min(grid, h);
+        int gw = Math.min(grid, w);
+        int[] cellOf = new int[h * w]; // rows and columns split as evenly as they go
+        int[] size = new int[gh * gw];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int cell = (y * gh / h) * gw + x * gw / w;
+                cellOf[y * w + x] = cell;
+                size[cell]++;
+            }
+        }
+        return new Cells(cellOf, size);
     }
 
     /** {@code budget} directions of dimension {@code dim}, scaled so that E[d d^T] = I. */

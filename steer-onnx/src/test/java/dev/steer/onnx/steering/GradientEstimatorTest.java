@@ -49,6 +49,10 @@ class GradientEstimatorTest {
             derivatives[i] = dot(dirs[i], grad); // what an exact central difference measures
         }
         float[] estimate = GradientEstimator.combine(dirs, derivatives);
+        float[] projected = est.project(grad, SHAPE);
+        for (int i = 0; i < grad.length; i++) {
+            assertEquals(projected[i], estimate[i], 1e-4, "project() is what the estimate converges to");
+        }
         // the projection on cell-constant latents: each 8 x 8 cell of each channel replaced by its mean
         for (int c = 0; c < 4; c++) {
             for (int cy = 0; cy < 2; cy++) {
