@@ -36,6 +36,10 @@ final class TrainShapeWorldFluxCommand extends BaseCommand {
     @Option(names = "--lr", paramLabel = "R", defaultValue = "3e-4", description = "Peak learning rate.")
     float lr;
 
+    @Option(names = "--decay-from", paramLabel = "STEP", description = "Anneal: from this step the learning rate falls linearly "
+            + "to zero at --steps. Default: constant after warm-up.")
+    Integer decayFrom;
+
     @Option(names = "--grounding", paramLabel = "W", defaultValue = "0", description = "Weight of the grounding loss on the blocks' "
             + "image->text attention; 0 trains on captions alone.")
     float grounding;
@@ -82,6 +86,9 @@ final class TrainShapeWorldFluxCommand extends BaseCommand {
                 .optTextLength(textLength)
                 .optCheckpointEvery(checkpointEvery)
                 .optLog(out()::println);
+        if (decayFrom != null) {
+            builder.optDecayFrom(decayFrom);
+        }
         if (threads != null) {
             LibTorchThreads.set(threads);
         }

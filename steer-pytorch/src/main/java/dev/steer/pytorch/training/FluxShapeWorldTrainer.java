@@ -71,7 +71,7 @@ import org.slf4j.LoggerFactory;
  * spread evenly over sigma, and a 32x32 scene's layout is decided at high noise, which a
  * logit-normal density barely visits. Captions are dropped (empty for both encoders) with
  * probability {@link Builder#optCaptionDropout} so classifier-free guidance works. AdamW (weight
- * decay 0.01) with linear warm-up, the gradients' global norm clipped (a non-finite gradient skips
+ * decay 0.01) with linear warm-up (and optionally a linear decay to zero, {@link Builder#optDecayFrom}), the gradients' global norm clipped (a non-finite gradient skips
  * the step), an exponential moving average of the weights, which is what is exported. Optionally
  * ({@link Builder#optGroundingWeight}) {@link AttentionGrounding} ties each colour and shape word's
  * image->text attention in every block to its object's box.
@@ -96,6 +96,7 @@ public final class FluxShapeWorldTrainer {
     private final int steps;
     private final float learningRate;
     private final int warmupSteps;
+    private final int decayFrom;
     private final float emaDecay;
     private final float maxGradNorm;
     private final float groundingWeight;
@@ -119,6 +120,7 @@ public final class FluxShapeWorldTrainer {
         this.steps = b.steps;
         this.learningRate = b.learningRate;
         this.warmupSteps = b.warmupSteps;
+        this.decayFrom = b.decayFrom;
         this.emaDecay = b.emaDecay;
         this.maxGradNorm = b.maxGradNorm;
         this.groundingWeight = b.groundingWeight;
@@ -198,6 +200,7 @@ public final class FluxShapeWorldTrainer {
         progressStart(progress, "FLUX transformer and T5", steps, start);
         JsonArray history = state.has("history") ? state.getAsJsonArray("history") : new JsonArray();
         recordGrounding(state, start);
+        recordSchedule(state, start);
         int grid = 8;
         try (NDManager emaManager = manager.newSubManager()) {
             Map<String, NDArray> ema = new LinkedHashMap<>();
@@ -267,7 +270,7 @@ public final class FluxShapeWorldTrainer {
                     requireFinite("FLUX", step, loss, state.has("step") ? state.get("step").getAsInt() : 0);
                     double norm = opt.clipGradNorm(scope, maxGradNorm);
                     if (Double.isFinite(norm)) {
-                        opt.update(scope, learningRate * warmup(step, warmupSteps));
+                        opt.update(scope, rate(step));
                         updateEma(ema, params, emaDecay);
                         normSum += norm;
                     } else {
@@ -342,6 +345,44 @@ public final class FluxShapeWorldTrainer {
         }
     }
 
+    /**
+     * The learning rate of {@code step}: linear warm-up to the peak, then constant, or, with
+     * {@link Builder#optDecayFrom}, falling linearly from the peak at that step to zero after the last.
+     */
+    float rate(int step) {
+        float r = learningRate * warmup(step, warmupSteps);
+        if (decayFrom >= 0 && step >= decayFrom && steps > decayFrom) {
+            r *= (float) (steps - step) / (steps - decayFrom);
+        }
+        return r;
+    }
+
+    /** Keeps in the progress file from which step on which learning-rate schedule applied (a resume may change it). */
+    private void recordSchedule(JsonObject state, int start) {
+        if (start >= steps) {
+            return;
+        }
+        JsonObject schedule = new JsonObject();
+        schedule.addProperty("peak", learningRate);
+        if (decayFrom >= 0) {
+            schedule.addProperty("linear_decay_from_step", decayFrom);
+            schedule.addProperty("to_zero_after_step", steps);
+        }
+        JsonArray phases = state.has("learning_rate") ? state.getAsJsonArray("learning_rate") : new JsonArray();
+        JsonObject last = phases.isEmpty() ? null : phases.get(phases.size() - 1).getAsJsonObject().deepCopy();
+        if (last != null) {
+            last.remove("from_step");
+        }
+        if (!schedule.equals(last)) {
+            JsonObject phase = new JsonObject();
+            phase.addProperty("from_step", start);
+            schedule.entrySet().forEach(e -> phase.add(e.getKey(), e.getValue()));
+            phases.add(phase);
+            state.add("learning_rate", phases);
+            ShapeWorldTraining.writeState(workDir, state);
+        }
+    }
+
     /** Writes the EMA weights (float16) of the T5 encoder and the transformer into the model folder, in modules of their own. */
     private void export(Path emaFile, JsonObject state) throws IOException {
         Map<String, String> meta = new LinkedHashMap<>();
@@ -350,6 +391,9 @@ public final class FluxShapeWorldTrainer {
         meta.put("steer_seed", Long.toString(seed));
         if (state.has("grounding")) {
             meta.put("steer_grounding", state.get("grounding").toString());
+        }
+        if (state.has("learning_rate")) {
+            meta.put("steer_learning_rate", state.get("learning_rate").toString());
         }
         exportWeights(emaFile, output, meta);
         log.accept("exported the EMA weights of step " + done + " to " + output);
@@ -513,6 +557,7 @@ public final class FluxShapeWorldTrainer {
         private int steps = 4_000;
         private float learningRate = 3e-4f;
         private int warmupSteps = 200;
+        private int decayFrom = -1;
         private float emaDecay = 0.999f;
         private float maxGradNorm = 1f;
         private float groundingWeight = 0f;
@@ -575,6 +620,17 @@ public final class FluxShapeWorldTrainer {
         /** Steps of linear learning-rate warm-up. */
         public Builder optWarmupSteps(int n) {
             this.warmupSteps = n;
+            return this;
+        }
+
+        /**
+         * Anneals the learning rate: from {@code step} on it falls linearly from the peak to zero
+         * after the last step ({@link #optSteps}); by default it stays at the peak after warm-up. A
+         * resumed run may add or move the decay; {@code state.json} and the export's metadata keep
+         * each schedule with the step it began.
+         */
+        public Builder optDecayFrom(int step) {
+            this.decayFrom = step;
             return this;
         }
 
@@ -673,6 +729,9 @@ public final class FluxShapeWorldTrainer {
             }
             if (batchSize < 1 || steps < 0 || checkpointEvery < 1 || warmupSteps < 1 || textLength < 2) {
                 throw new IllegalArgumentException("batch size, steps, warm-up, checkpoint interval and text length must be positive");
+            }
+            if (decayFrom < -1 || (decayFrom >= 0 && decayFrom >= steps)) {
+                throw new IllegalArgumentException("the learning-rate decay must start before the last step (" + steps + "), got " + decayFrom);
             }
             if (hidden < HEAD_DIM || hidden % HEAD_DIM != 0 || t5Dim < 16 || t5Dim % 16 != 0 || doubleBlocks < 0 || singleBlocks < 0
                     || doubleBlocks + singleBlocks == 0 || t5Layers < 1) {

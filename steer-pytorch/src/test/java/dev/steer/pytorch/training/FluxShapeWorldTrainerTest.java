@@ -113,6 +113,34 @@ class FluxShapeWorldTrainerTest {
     }
 
     @Test
+    void annealingFallsLinearlyToZeroAfterTheLastStepAndARunThatAddsItRecordsWhereItBegan() throws Exception {
+        List<String> log = new ArrayList<>();
+        FluxShapeWorldTrainer constant = trainer(tmp.resolve("w"), tmp.resolve("m"), 10, log).optWarmupSteps(2).optLearningRate(1f).build();
+        FluxShapeWorldTrainer annealed = trainer(tmp.resolve("w"), tmp.resolve("m"), 10, log).optWarmupSteps(2).optLearningRate(1f)
+                .optDecayFrom(6).build();
+        assertEquals(0.5f, constant.rate(0));
+        assertEquals(1f, constant.rate(9));
+        assertEquals(1f, annealed.rate(5));
+        assertEquals(1f, annealed.rate(6));
+        assertEquals(0.5f, annealed.rate(8));
+        assertEquals(0.25f, annealed.rate(9));
+        assertThrows(IllegalArgumentException.class, () -> trainer(tmp.resolve("w"), tmp.resolve("m"), 10, log).optDecayFrom(10).build());
+
+        trainer(tmp.resolve("w"), tmp.resolve("m"), 2, log).build().run();
+        Path folder = trainer(tmp.resolve("w"), tmp.resolve("m"), 4, log).optDecayFrom(2).build().run();
+        var phases = ShapeWorldTraining.readState(tmp.resolve("w")).getAsJsonArray("learning_rate");
+        assertEquals(2, phases.size(), phases.toString());
+        assertFalse(phases.get(0).getAsJsonObject().has("linear_decay_from_step"));
+        JsonObject decay = phases.get(1).getAsJsonObject();
+        assertEquals(2, decay.get("from_step").getAsInt());
+        assertEquals(2, decay.get("linear_decay_from_step").getAsInt());
+        assertEquals(4, decay.get("to_zero_after_step").getAsInt());
+        try (SafetensorsFile f = SafetensorsFile.open(folder.resolve("transformer/diffusion_pytorch_model.safetensors"))) {
+            assertTrue(f.metadata().get("steer_learning_rate").contains("\"linear_decay_from_step\":2"), f.metadata().toString());
+        }
+    }
+
+    @Test
     void refusesAWorkFolderOfAnotherArchitecture() throws Exception {
         List<String> log = new ArrayList<>();
         trainer(tmp.resolve("w"), tmp.resolve("m"), 1, log).build().run();
