@@ -46,7 +46,7 @@ class EmbeddedFluxModelTest {
         assertEquals("a photo of a purple square above a red circle", prompt.prompt());
         try (FluxPipeline flux = FluxPipeline.builder().setModelFolder(model).optRelationClassifier(classifier).build()) {
             ModelDefaults d = flux.defaults();
-            assertEquals(20, d.steps());
+            assertEquals(40, d.steps());
             assertEquals(3f, d.guidanceScale());
             GenerationRequest vanilla = GenerationRequest.builder(prompt.prompt()).optSteps(d.steps()).optGuidanceScale(d.guidanceScale())
                     .optSeed(10).build();
@@ -54,7 +54,7 @@ class EmbeddedFluxModelTest {
             assertFalse(before.positionCorrect(), "the vanilla image of seed 10 already has the square above the circle");
             SteeringConfig config = SteeringConfig.recommendedFor(classifier, d.steering(), "pytorch");
             assertEquals(16, config.noiseCandidates());
-            assertEquals(0.5, config.endFraction(), 1e-9);
+            assertEquals(0.25, config.endFraction(), 1e-9);
             GenerationResult steered = flux.generate(GenerationRequest.builder(prompt.prompt()).optSteps(d.steps())
                     .optGuidanceScale(d.guidanceScale()).optSeed(10).optSteering(SteeringRequest.of(prompt.triplet()).withConfig(config)).build());
             ShapeBench.Score after = ShapeBench.score(steered.image(), prompt, ShapeDetector.DEFAULT);
