@@ -71,8 +71,9 @@ import org.slf4j.LoggerFactory;
  * spread evenly over sigma, and a 32x32 scene's layout is decided at high noise, which a
  * logit-normal density barely visits. Captions are dropped (empty for both encoders) with
  * probability {@link Builder#optCaptionDropout} so classifier-free guidance works. AdamW (weight
- * decay 0.01) with linear warm-up (and optionally a linear decay to zero, {@link Builder#optDecayFrom}), the gradients' global norm clipped (a non-finite gradient skips
- * the step), an exponential moving average of the weights, which is what is exported. Optionally
+ * decay 0.01) with linear warm-up (and optionally a linear decay to zero, {@link
+ * Builder#optDecayFrom}), the gradients' global norm clipped (a non-finite gradient skips the
+ * step), an exponential moving average of the weights, which is what is exported. Optionally
  * ({@link Builder#optGroundingWeight}) {@link AttentionGrounding} ties each colour and shape word's
  * image->text attention in every block to its object's box.
  *
