@@ -98,12 +98,7 @@ public final class GradientSteerer implements Steerer {
             SteeringObjective.Evaluation e = lossFirst ? objective.lossOnly(latent, triplet) : objective.evaluate(latent, triplet);
             String bad = nonFinite(e);
             if (bad != null) {
-                if (previous != null) {
-                    System.arraycopy(previous, 0, latent, 0, latent.length);
-                    abandoned = bad + " at iteration " + it + ": the last update was undone";
-                } else {
-                    abandoned = bad + " at the first evaluation: the latent was left unchanged";
-                }
+                abandoned = undo(bad, it, previous, latent);
                 break;
             }
             if (it == 0) {
@@ -137,10 +132,7 @@ public final class GradientSteerer implements Steerer {
                 e = objective.evaluate(latent, triplet);
                 bad = nonFinite(e);
                 if (bad != null) {
-                    if (previous != null) {
-                        System.arraycopy(previous, 0, latent, 0, latent.length);
-                    }
-                    abandoned = bad + " at iteration " + it + (previous != null ? ": the last update was undone" : ": the latent was left unchanged");
+                    abandoned = undo(bad, it, previous, latent);
                     break;
                 }
             }
@@ -218,6 +210,15 @@ public final class GradientSteerer implements Steerer {
             }
         }
         return true;
+    }
+
+    /** Takes back the last update, if there was one, after a non-finite evaluation; says what happened. */
+    private static String undo(String bad, int iteration, float[] previous, float[] latent) {
+        if (previous == null) {
+            return bad + " at iteration " + iteration + ": the latent was left unchanged";
+        }
+        System.arraycopy(previous, 0, latent, 0, latent.length);
+        return bad + " at iteration " + iteration + ": the last update was undone";
     }
 
     private static String nonFinite(SteeringObjective.Evaluation e) {
