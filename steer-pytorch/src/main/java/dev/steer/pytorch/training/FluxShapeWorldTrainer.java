@@ -20,6 +20,7 @@ import ai.djl.util.Progress;
 import dev.steer.pytorch.nn.GradientSection;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import dev.steer.core.model.ClipTextConfig;
 import dev.steer.core.model.FluxTransformerConfig;
 import dev.steer.core.model.T5Config;
@@ -332,56 +333,66 @@ public final class FluxShapeWorldTrainer {
         return latents.reshape(b, c, h / 2, 2, w / 2, 2).transpose(0, 2, 4, 1, 3, 5).reshape(b, (h / 2) * (w / 2), c * 4);
     }
 
-    /** Keeps in the progress file from which step on which grounding weight applied. */
-    private void recordGrounding(JsonObject state, int start) {
-        JsonArray phases = state.has("grounding") ? state.getAsJsonArray("grounding") : new JsonArray();
-        float last = phases.isEmpty() ? 0f : phases.get(phases.size() - 1).getAsJsonObject().get("weight").getAsFloat();
-        if (last != groundingWeight && start < steps) {
-            JsonObject phase = new JsonObject();
-            phase.addProperty("from_step", start);
-            phase.addProperty("weight", groundingWeight);
-            phases.add(phase);
-            state.add("grounding", phases);
-            ShapeWorldTraining.writeState(workDir, state);
-        }
-    }
-
     /**
      * The learning rate of {@code step}: linear warm-up to the peak, then constant, or, with
      * {@link Builder#optDecayFrom}, falling linearly from the peak at that step to zero after the last.
      */
     float rate(int step) {
         float r = learningRate * warmup(step, warmupSteps);
-        if (decayFrom >= 0 && step >= decayFrom && steps > decayFrom) {
+        if (decayFrom >= 0 && step >= decayFrom) {
             r *= (float) (steps - step) / (steps - decayFrom);
         }
         return r;
     }
 
+    /** Keeps in the progress file from which step on which grounding weight applied (none recorded: 0). */
+    private void recordGrounding(JsonObject state, int start) {
+        JsonObject weight = new JsonObject();
+        weight.addProperty("weight", groundingWeight);
+        JsonObject none = new JsonObject();
+        none.addProperty("weight", 0f);
+        recordPhase(state, "grounding", start, weight, none);
+    }
+
     /** Keeps in the progress file from which step on which learning-rate schedule applied (a resume may change it). */
     private void recordSchedule(JsonObject state, int start) {
-        if (start >= steps) {
-            return;
-        }
         JsonObject schedule = new JsonObject();
         schedule.addProperty("peak", learningRate);
         if (decayFrom >= 0) {
             schedule.addProperty("linear_decay_from_step", decayFrom);
             schedule.addProperty("to_zero_after_step", steps);
         }
-        JsonArray phases = state.has("learning_rate") ? state.getAsJsonArray("learning_rate") : new JsonArray();
-        JsonObject last = phases.isEmpty() ? null : phases.get(phases.size() - 1).getAsJsonObject().deepCopy();
+        recordPhase(state, "learning_rate", start, schedule, null);
+    }
+
+    /**
+     * Appends {@code {"from_step": start, ...setting}} to the progress file's list {@code key} when a
+     * run that trains starts with another setting than the last one recorded ({@code initial} while
+     * none is, or null).
+     */
+    private void recordPhase(JsonObject state, String key, int start, JsonObject setting, JsonObject initial) {
+        if (start >= steps) {
+            return;
+        }
+        JsonObject wanted = asStored(setting);
+        JsonArray phases = state.has(key) ? state.getAsJsonArray(key) : new JsonArray();
+        JsonObject last = phases.isEmpty() ? (initial == null ? null : asStored(initial)) : phases.get(phases.size() - 1).getAsJsonObject().deepCopy();
         if (last != null) {
             last.remove("from_step");
         }
-        if (!schedule.equals(last)) {
+        if (!wanted.equals(last)) {
             JsonObject phase = new JsonObject();
             phase.addProperty("from_step", start);
-            schedule.entrySet().forEach(e -> phase.add(e.getKey(), e.getValue()));
+            wanted.entrySet().forEach(e -> phase.add(e.getKey(), e.getValue()));
             phases.add(phase);
-            state.add("learning_rate", phases);
+            state.add(key, phases);
             ShapeWorldTraining.writeState(workDir, state);
         }
+    }
+
+    /** The object as read back from the progress file: Gson compares a float and its parsed text as different numbers. */
+    private static JsonObject asStored(JsonObject o) {
+        return JsonParser.parseString(o.toString()).getAsJsonObject();
     }
 
     /** Writes the EMA weights (float16) of the T5 encoder and the transformer into the model folder, in modules of their own. */
@@ -390,11 +401,10 @@ public final class FluxShapeWorldTrainer {
         int done = state.has("step") ? state.get("step").getAsInt() : 0;
         meta.put("steer_training_steps", Integer.toString(done));
         meta.put("steer_seed", Long.toString(seed));
-        if (state.has("grounding")) {
-            meta.put("steer_grounding", state.get("grounding").toString());
-        }
-        if (state.has("learning_rate")) {
-            meta.put("steer_learning_rate", state.get("learning_rate").toString());
+        for (String phases : List.of("grounding", "learning_rate")) {
+            if (state.has(phases)) {
+                meta.put("steer_" + phases, state.get(phases).toString());
+            }
         }
         exportWeights(emaFile, output, meta);
         log.accept("exported the EMA weights of step " + done + " to " + output);

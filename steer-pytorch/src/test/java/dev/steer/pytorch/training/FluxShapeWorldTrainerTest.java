@@ -126,7 +126,8 @@ class FluxShapeWorldTrainerTest {
         assertEquals(0.25f, annealed.rate(9));
         assertThrows(IllegalArgumentException.class, () -> trainer(tmp.resolve("w"), tmp.resolve("m"), 10, log).optDecayFrom(10).build());
 
-        trainer(tmp.resolve("w"), tmp.resolve("m"), 2, log).build().run();
+        trainer(tmp.resolve("w"), tmp.resolve("m"), 1, log).build().run();
+        trainer(tmp.resolve("w"), tmp.resolve("m"), 2, log).build().run(); // resumed with the same schedule: no new phase
         Path folder = trainer(tmp.resolve("w"), tmp.resolve("m"), 4, log).optDecayFrom(2).build().run();
         var phases = ShapeWorldTraining.readState(tmp.resolve("w")).getAsJsonArray("learning_rate");
         assertEquals(2, phases.size(), phases.toString());
