@@ -20,7 +20,6 @@ import ai.djl.util.Progress;
 import dev.steer.pytorch.nn.GradientSection;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.steer.core.model.ClipTextConfig;
 import dev.steer.core.model.FluxTransformerConfig;
 import dev.steer.core.model.T5Config;
@@ -201,7 +200,7 @@ public final class FluxShapeWorldTrainer {
         restoreOptimizer(opt, workDir.resolve("adamw.safetensors"), start);
         progressStart(progress, "FLUX transformer and T5", steps, start);
         JsonArray history = state.has("history") ? state.getAsJsonArray("history") : new JsonArray();
-        recordGrounding(state, start);
+        ShapeWorldTraining.recordGrounding(workDir, state, start, steps, groundingWeight);
         recordSchedule(state, start);
         int grid = 8;
         try (NDManager emaManager = manager.newSubManager()) {
@@ -345,15 +344,6 @@ public final class FluxShapeWorldTrainer {
         return r;
     }
 
-    /** Keeps in the progress file from which step on which grounding weight applied (none recorded: 0). */
-    private void recordGrounding(JsonObject state, int start) {
-        JsonObject weight = new JsonObject();
-        weight.addProperty("weight", groundingWeight);
-        JsonObject none = new JsonObject();
-        none.addProperty("weight", 0f);
-        recordPhase(state, "grounding", start, weight, none);
-    }
-
     /** Keeps in the progress file from which step on which learning-rate schedule applied (a resume may change it). */
     private void recordSchedule(JsonObject state, int start) {
         JsonObject schedule = new JsonObject();
@@ -362,37 +352,7 @@ public final class FluxShapeWorldTrainer {
             schedule.addProperty("linear_decay_from_step", decayFrom);
             schedule.addProperty("to_zero_after_step", steps);
         }
-        recordPhase(state, "learning_rate", start, schedule, null);
-    }
-
-    /**
-     * Appends {@code {"from_step": start, ...setting}} to the progress file's list {@code key} when a
-     * run that trains starts with another setting than the last one recorded ({@code initial} while
-     * none is, or null).
-     */
-    private void recordPhase(JsonObject state, String key, int start, JsonObject setting, JsonObject initial) {
-        if (start >= steps) {
-            return;
-        }
-        JsonObject wanted = asStored(setting);
-        JsonArray phases = state.has(key) ? state.getAsJsonArray(key) : new JsonArray();
-        JsonObject last = phases.isEmpty() ? (initial == null ? null : asStored(initial)) : phases.get(phases.size() - 1).getAsJsonObject().deepCopy();
-        if (last != null) {
-            last.remove("from_step");
-        }
-        if (!wanted.equals(last)) {
-            JsonObject phase = new JsonObject();
-            phase.addProperty("from_step", start);
-            wanted.entrySet().forEach(e -> phase.add(e.getKey(), e.getValue()));
-            phases.add(phase);
-            state.add(key, phases);
-            ShapeWorldTraining.writeState(workDir, state);
-        }
-    }
-
-    /** The object as read back from the progress file: Gson compares a float and its parsed text as different numbers. */
-    private static JsonObject asStored(JsonObject o) {
-        return JsonParser.parseString(o.toString()).getAsJsonObject();
+        ShapeWorldTraining.recordPhase(workDir, state, "learning_rate", start, steps, schedule, null);
     }
 
     /** Writes the EMA weights (float16) of the T5 encoder and the transformer into the model folder, in modules of their own. */

@@ -18,7 +18,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.util.Progress;
 import com.google.gson.Gson;
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.steer.core.model.ClipTextConfig;
@@ -276,7 +275,7 @@ public final class ShapeWorldTrainer {
             double[] insideShare = new double[1];
             double insideSum = 0;
             int groundedSteps = 0;
-            recordGrounding(state, start);
+            ShapeWorldTraining.recordGrounding(workDir, state, start, steps, groundingWeight);
             String status = null;
             for (int step = start; step < steps; step++) {
                 Random rng = stepRandom(3, step);
@@ -363,23 +362,6 @@ public final class ShapeWorldTrainer {
         text.setRequiresGradient(false);
         unet.setRequiresGradient(false);
         exportEma(text, unet, emaFile, manager, params, state);
-    }
-
-    /**
-     * Keeps in the progress file from which step on which grounding weight applied, so that a model
-     * trained in phases (for example captions only, then with grounding) says how it was made.
-     */
-    private void recordGrounding(JsonObject state, int start) {
-        JsonArray phases = state.has("grounding") ? state.getAsJsonArray("grounding") : new JsonArray();
-        float last = phases.isEmpty() ? 0f : phases.get(phases.size() - 1).getAsJsonObject().get("weight").getAsFloat();
-        if (last != groundingWeight && start < steps) {
-            JsonObject phase = new JsonObject();
-            phase.addProperty("from_step", start);
-            phase.addProperty("weight", groundingWeight);
-            phases.add(phase);
-            state.add("grounding", phases);
-            writeState(state);
-        }
     }
 
     private void exportEma(ClipTextModel text, UNet2DConditionModel unet, Path emaFile, NDManager manager,

@@ -7,6 +7,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.util.Progress;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.steer.core.shapeworld.Captions;
@@ -146,6 +147,49 @@ final class ShapeWorldTraining {
     }
 
     // ---------------------------------------------------------------- files
+
+    /**
+     * Keeps in the progress file from which step on which grounding weight applied (none recorded:
+     * 0), so that a model trained in phases (for example captions only, then with grounding) says
+     * how it was made.
+     */
+    static void recordGrounding(Path workDir, JsonObject state, int start, int steps, float weight) {
+        JsonObject setting = new JsonObject();
+        setting.addProperty("weight", weight);
+        JsonObject none = new JsonObject();
+        none.addProperty("weight", 0f);
+        recordPhase(workDir, state, "grounding", start, steps, setting, none);
+    }
+
+    /**
+     * Appends {@code {"from_step": start, ...setting}} to the progress file's list {@code key} when a
+     * run that trains ({@code start < steps}) begins with another setting than the last one recorded
+     * ({@code initial} while none is, or null), and writes the file.
+     */
+    static void recordPhase(Path workDir, JsonObject state, String key, int start, int steps, JsonObject setting, JsonObject initial) {
+        if (start >= steps) {
+            return;
+        }
+        JsonObject wanted = asStored(setting);
+        JsonArray phases = state.has(key) ? state.getAsJsonArray(key) : new JsonArray();
+        JsonObject last = phases.isEmpty() ? (initial == null ? null : asStored(initial)) : phases.get(phases.size() - 1).getAsJsonObject().deepCopy();
+        if (last != null) {
+            last.remove("from_step");
+        }
+        if (!wanted.equals(last)) {
+            JsonObject phase = new JsonObject();
+            phase.addProperty("from_step", start);
+            wanted.entrySet().forEach(e -> phase.add(e.getKey(), e.getValue()));
+            phases.add(phase);
+            state.add(key, phases);
+            writeState(workDir, state);
+        }
+    }
+
+    /** The object as read back from the progress file: Gson tells a float from its parsed text apart. */
+    private static JsonObject asStored(JsonObject o) {
+        return JsonParser.parseString(o.toString()).getAsJsonObject();
+    }
 
     static JsonObject readState(Path workDir) throws IOException {
         Path f = workDir.resolve("state.json");
