@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.steer.pytorch.internal.nn.OwnedTensors;
 import dev.steer.core.attention.AttentionProbe;
 import dev.steer.core.internal.attention.BilinearResize;
 import dev.steer.core.attention.CrossAttentionLayer;
@@ -126,7 +127,7 @@ public final class TorchAttentionProbe implements AttentionProbe<NDArray> {
             List<NDArray> perWord = new ArrayList<>();
             for (int[] positions : words) {
                 checkPositions(positions, textTokens);
-                NDArray columns = p.get(":, {}:, {}", textTokens, scope.create(positions)); // [heads, N, k]
+                NDArray columns = p.get(":, {}:, {}", textTokens, OwnedTensors.indices(scope, positions)); // [heads, N, k]
                 perWord.add(columns.div(textTotal).mean(new int[] {2}));
             }
             onWordMaps(layer, gridHeight, gridWidth, perWord);
@@ -145,7 +146,7 @@ public final class TorchAttentionProbe implements AttentionProbe<NDArray> {
         List<NDArray> perWord = new ArrayList<>();
         for (int[] positions : words) {
             checkPositions(positions, tokens);
-            perWord.add(probabilities.get(":, :, {}", scope.create(positions)).mean(new int[] {2})); // [heads, pixels]
+            perWord.add(probabilities.get(":, :, {}", OwnedTensors.indices(scope, positions)).mean(new int[] {2})); // [heads, pixels]
         }
         onWordMaps(layer, height, width, perWord);
     }
@@ -195,8 +196,9 @@ public final class TorchAttentionProbe implements AttentionProbe<NDArray> {
      */
     private NDArray resize(NDArray maps, int height, int width) {
         NDManager scope = maps.getManager();
-        NDArray rows = scope.create(BilinearResize.matrix(height, mapSide), new Shape(mapSide, height));
-        NDArray columns = scope.create(BilinearResize.matrix(width, mapSide), new Shape(mapSide, width)).transpose();
+        // LibTorch's copies: the block's scope closes before the backward pass that needs them
+        NDArray rows = OwnedTensors.of(scope, BilinearResize.matrix(height, mapSide), new Shape(mapSide, height));
+        NDArray columns = OwnedTensors.of(scope, BilinearResize.matrix(width, mapSide), new Shape(mapSide, width)).transpose();
         return rows.matMul(maps).matMul(columns);
     }
 
